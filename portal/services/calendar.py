@@ -1,0 +1,58 @@
+"""One calendar model: every dated thing, seen by one viewer, is a `CalendarEntry`.
+
+Areas register providers here (bookings, lectures, activity sessions, check-ins);
+calendar pages, the JSON endpoint and every iCal feed read entries only through
+this module, so what a viewer may see is decided once, in the provider.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+
+from portal.models import User
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    uid: str  # stable and opaque: no ids, emails or tokens readable inside
+    kind: str  # booking | lecture | session | checkin | ...
+    title: str
+    start: datetime  # aware UTC
+    end: datetime  # aware UTC, half-open
+    location: str = ""
+    description: str = ""
+    url: str | None = None  # path of the record's page on this site
+    status: str = "confirmed"  # confirmed | tentative | cancelled
+    sequence: int = 0
+    updated: datetime | None = None
+    source_id: int | None = None  # the record's id, for links inside the site only
+
+
+PersonalProvider = Callable[[User, datetime, datetime], list[CalendarEntry]]
+_personal_providers: dict[str, PersonalProvider] = {}
+
+
+def register_personal_provider(kind: str, provider: PersonalProvider) -> None:
+    """Register the function that lists `kind` entries a user takes part in."""
+    _personal_providers[kind] = provider
+
+
+def personal_entries(user: User, start: datetime, end: datetime) -> list[CalendarEntry]:
+    entries: list[CalendarEntry] = []
+    for provider in _personal_providers.values():
+        entries.extend(provider(user, start, end))
+    entries.sort(key=lambda e: (e.start, e.uid))
+    return entries
+
+
+def entry_uid(kind: str, record_id: int) -> str:
+    """A UID that stays the same for a record forever and reveals nothing about it."""
+    secret = current_app.config.get("CALENDAR_UID_SECRET") or "integration-portal-uid"
+    digest = hmac.new(secret.encode(), f"{kind}:{record_id}".encode(), hashlib.sha256)
+    return f"{digest.hexdigest()[:32]}@integration-portal"
