@@ -40,6 +40,10 @@ def create_app(config: dict | None = None) -> Flask:
     init_web(app)
     register_blueprints(app)
 
+    from portal.services.registry import load_area_services
+
+    load_area_services()
+
     from portal.cli import register_cli
 
     register_cli(app)

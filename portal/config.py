@@ -57,6 +57,8 @@ class Config:
 
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     SEED_DEMO = _bool("SEED_DEMO", False)
+    # Minutes a person needs between commitments at two different places (Chongqing is large).
+    TRAVEL_BUFFER_MINUTES = int(os.environ.get("TRAVEL_BUFFER_MINUTES", "60"))
 
 
 def build_config(instance_path: str, overrides: dict | None = None) -> dict:

@@ -76,5 +76,5 @@ def lock_for_write(model: type[T], ident: int) -> T | None:
         session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})
         return session.get(model, ident, populate_existing=True)
     return session.execute(
-        select(model).where(model.id == ident).with_for_update().execution_options(populate_existing=True)
+        select(model).where(model.id == ident).with_for_update(of=model).execution_options(populate_existing=True)
     ).scalar_one_or_none()

@@ -64,3 +64,15 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def overlaps(start: datetime, end: datetime, other_start: datetime, other_end: datetime) -> bool:
+    """The one overlap rule, half-open: 09:00–11:00 and 11:00–13:00 do not overlap."""
+    return start < other_end and other_start < end
+
+
+def overlap_clause(start_column, end_column, start: datetime, end: datetime):
+    """The same half-open rule as a SQL expression over two columns."""
+    from sqlalchemy import and_
+
+    return and_(start_column < end, start < end_column)

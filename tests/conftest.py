@@ -25,6 +25,11 @@ from portal.extensions import db as _db
 from portal.models import Role, SchoolLevel
 from tests.pgserver import PostgresUnavailable, TemporaryPostgres
 
+# Each area keeps its factory fixtures in tests/fixtures_<area>.py; all are loaded here.
+pytest_plugins = sorted(
+    f"tests.{path.stem}" for path in __import__("pathlib").Path(__file__).parent.glob("fixtures_*.py")
+)
+
 BACKEND = os.environ.get("TEST_DATABASE", "sqlite").lower()
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

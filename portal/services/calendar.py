@@ -51,6 +51,43 @@ def personal_entries(user: User, start: datetime, end: datetime) -> list[Calenda
     return entries
 
 
+PublicProvider = Callable[[int, datetime, datetime], list[CalendarEntry]]
+_public_providers: dict[str, list[PublicProvider]] = {}
+
+# Public scopes: "series" (activity series id), "school" (school id), "resource" (resource id).
+PUBLIC_SCOPES = ("series", "school", "resource")
+
+
+def register_public_provider(scope: str, provider: PublicProvider) -> None:
+    """Register a function listing public entries of one scope object (anyone may see them)."""
+    if scope not in PUBLIC_SCOPES:
+        raise ValueError(f"unknown public calendar scope {scope!r}")
+    _public_providers.setdefault(scope, []).append(provider)
+
+
+def public_entries(scope: str, object_id: int, start: datetime, end: datetime) -> list[CalendarEntry]:
+    entries: list[CalendarEntry] = []
+    for provider in _public_providers.get(scope, []):
+        entries.extend(provider(object_id, start, end))
+    entries.sort(key=lambda e: (e.start, e.uid))
+    return entries
+
+
+SingleProvider = Callable[[User | None, int], "CalendarEntry | None"]
+_single_providers: dict[str, SingleProvider] = {}
+
+
+def register_single_provider(kind: str, provider: SingleProvider) -> None:
+    """Register the function giving one record as an entry for a viewer (None = anonymous),
+    or None when that viewer may not see it; used for single-event .ics downloads."""
+    _single_providers[kind] = provider
+
+
+def single_entry(kind: str, record_id: int, viewer: User | None) -> CalendarEntry | None:
+    provider = _single_providers.get(kind)
+    return provider(viewer, record_id) if provider else None
+
+
 def entry_uid(kind: str, record_id: int) -> str:
     """A UID that stays the same for a record forever and reveals nothing about it."""
     secret = current_app.config.get("CALENDAR_UID_SECRET") or "integration-portal-uid"
