@@ -102,10 +102,10 @@ class LectureRequest(TimestampMixin, db.Model):
 
     __tablename__ = "lecture_request"
     __table_args__ = (
-        CheckConstraint("audience_size > 0", name="ck_lecture_request_audience_positive"),
-        CheckConstraint("duration_minutes > 0", name="ck_lecture_request_duration_positive"),
-        CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="ck_lecture_request_rating_range"),
-        CheckConstraint("starts_at IS NULL OR starts_at < ends_at", name="ck_lecture_request_time_order"),
+        CheckConstraint("audience_size > 0", name="audience_positive"),
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating_range"),
+        CheckConstraint("starts_at IS NULL OR starts_at < ends_at", name="time_order"),
         Index("ix_lecture_request_status_created", "status", "created_at"),
         Index("ix_lecture_request_mentor_start", "mentor_id", "starts_at"),
     )
@@ -183,7 +183,7 @@ class LectureWindow(db.Model):
     """A candidate time window [starts_at, ends_at) in which the lecture may take place."""
 
     __tablename__ = "lecture_window"
-    __table_args__ = (CheckConstraint("starts_at < ends_at", name="ck_lecture_window_time_order"),)
+    __table_args__ = (CheckConstraint("starts_at < ends_at", name="time_order"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(
@@ -228,7 +228,7 @@ class LectureOfferSlot(db.Model):
     """One time a mentor offers; `request_id` is set once a school has booked it."""
 
     __tablename__ = "lecture_offer_slot"
-    __table_args__ = (CheckConstraint("starts_at < ends_at", name="ck_lecture_offer_slot_time_order"),)
+    __table_args__ = (CheckConstraint("starts_at < ends_at", name="time_order"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     offer_id: Mapped[int] = mapped_column(
