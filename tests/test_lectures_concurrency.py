@@ -102,7 +102,7 @@ def test_teachers_booking_one_offer_slot_at_once_exactly_one_wins(app, db, creat
         offer_id, slot_id = offer.id, offer.slots[0].id
         db.session.commit()
 
-        def book_job(teacher_id):
+        def book_job(teacher_id, offer_id=offer_id, slot_id=slot_id):
             def job():
                 teacher = _db.session.get(User, teacher_id)
                 return service.book_offer(

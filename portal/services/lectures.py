@@ -94,7 +94,7 @@ class BookingData:
     notes: str = ""
 
 
-def _when(value: datetime) -> str:
+def when_text(value: datetime) -> str:
     """Locale-neutral local time for notification texts (rendered later, in any language)."""
     return to_local(value).strftime("%Y-%m-%d %H:%M")
 
@@ -292,7 +292,7 @@ def claim(actor: User, lecture_id: int, window_id: int | None, start_at: datetim
             "%(mentor)s will give “%(topic)s” at %(when)s. Please confirm on the lecture page.",
             mentor=mentor.display_name,
             topic=lecture.topic,
-            when=_when(start),
+            when=when_text(start),
         ),
         link=_link(lecture),
     )
@@ -321,7 +321,7 @@ def reschedule(actor: User, lecture_id: int, window_id: int | None, start_at: da
             "%(mentor)s moved “%(topic)s” to %(when)s. Please confirm the new time.",
             mentor=mentor.display_name,
             topic=lecture.topic,
-            when=_when(start),
+            when=when_text(start),
         ),
         link=_link(lecture),
     )
@@ -364,7 +364,7 @@ def withdraw(actor: User, lecture_id: int, reason: str | None) -> LectureRequest
             "%(mentor)s withdrew from “%(topic)s” (%(when)s). Reason: %(reason)s. The request is open again.",
             mentor=actor.display_name,
             topic=lecture.topic,
-            when=_when(old_start) if old_start else "",
+            when=when_text(old_start) if old_start else "",
             reason=reason,
         ),
         link=_link(lecture),
@@ -389,7 +389,7 @@ def confirm(actor: User, lecture_id: int) -> LectureRequest:
             "%(school)s confirmed “%(topic)s” at %(when)s, %(place)s.",
             school=lecture.school.name_zh,
             topic=lecture.topic,
-            when=_when(lecture.starts_at),
+            when=when_text(lecture.starts_at),
             place=" ".join(p for p in (lecture.address, lecture.room) if p),
         ),
         link=_link(lecture),
@@ -616,7 +616,7 @@ def book_offer(actor: User, offer_id: int, slot_id: int | None, data: BookingDat
             "%(school)s booked “%(topic)s” at %(when)s for %(audience)d people.",
             school=school.name_zh,
             topic=offer.topic,
-            when=_when(slot.starts_at),
+            when=when_text(slot.starts_at),
             audience=data.audience_size,
         ),
         link=_link(lecture),
