@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from portal.errors import Conflict, NotAllowed, ValidationFailed
 from portal.models import (
+    AuditEntry,
     LectureOfferSlot,
     LectureRequest,
     LectureStatus,
@@ -142,6 +143,8 @@ def test_admin_cancellation_tells_both_sides(db, create_user, create_lecture):
     lecture = create_lecture(mentor=mentor, status=LectureStatus.CONFIRMED)
     service.cancel(admin, lecture.id, "场地安全检查")
     db.session.commit()
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "lecture_request")).one()
+    assert (entry.actor_id, entry.object_id, entry.reason) == (admin.id, lecture.id, "场地安全检查")
     assert len(notes_for(db, mentor, "lecture_cancelled")) == 1
     assert len(notes_for(db, lecture.requested_by, "lecture_cancelled")) == 1
 

@@ -30,7 +30,7 @@ from portal.extensions import db
 from portal.i18n import fmt_datetime, fmt_time
 from portal.models import LectureOffer, LectureRequest, LectureStatus, LectureTheme, Role
 from portal.services import lectures as service
-from portal.timeutil import local_datetime, to_local
+from portal.timeutil import local_datetime, to_local, utcnow
 
 PER_PAGE = 20
 FIELD_ERRORS = (ValidationFailed, Conflict)
@@ -92,7 +92,6 @@ def _render_detail(lecture: LectureRequest, status: int = 200, **forms):
             confirm_form=ConfirmForm(formdata=None),
             delivery_form=forms.get("delivery_form") or DeliveryForm(formdata=None),
             feedback_form=forms.get("feedback_form") or FeedbackForm(formdata=None),
-            open_form=forms.get("open_form"),
         ),
         status,
     )
@@ -400,7 +399,7 @@ def _render_offer(offer: LectureOffer, form: BookingForm | None = None, status: 
     form.slot_id.choices = [
         (s.id, f"{fmt_datetime(s.starts_at)} – {fmt_time(s.ends_at)}")
         for s in offer.slots
-        if s.request_id is None and s.starts_at > service.utcnow()
+        if s.request_id is None and s.starts_at > utcnow()
     ]
     return render_template("lectures/offer_detail.html", offer=offer, form=form, close_form=ConfirmForm()), status
 

@@ -41,7 +41,7 @@ from portal.models import (
 )
 from portal.models.lectures import DONE_STATUSES, HELD_STATUSES, pack_grades
 from portal.permissions import lectures as perm
-from portal.services import calendar, commitments, notifications
+from portal.services import audit, calendar, commitments, notifications
 from portal.timeutil import local_datetime, local_today, overlap_clause, to_local, utcnow
 
 KIND = "lecture"
@@ -414,6 +414,8 @@ def cancel(actor: User, lecture_id: int, reason: str | None) -> LectureRequest:
     lecture.cancelled_by_id = actor.id
     lecture.cancel_reason = reason
     lecture.calendar_sequence += 1
+    if actor.is_admin:
+        audit.record(actor, "lecture.cancel", "lecture_request", lecture.id, reason=reason)
     recipients = [lecture.mentor] if lecture.mentor is not None else []
     if actor.id != lecture.requested_by_id:
         recipients.append(lecture.requested_by)
