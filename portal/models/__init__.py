@@ -4,11 +4,35 @@ One module per area; add an area's import below when it lands.
 """
 
 from portal.models.audit import AuditEntry
+from portal.models.lectures import (
+    GRADE_LABELS,
+    STATUS_LABELS,
+    THEME_LABELS,
+    LectureOffer,
+    LectureOfferSlot,
+    LectureRequest,
+    LectureServiceTarget,
+    LectureStatus,
+    LectureTheme,
+    LectureWindow,
+    OfferStatus,
+)
 from portal.models.notifications import Notification, OutboxEmail, OutboxStatus
 from portal.models.schools import LEVEL_LABELS, School, SchoolLevel
 from portal.models.users import ROLE_LABELS, Role, User
 
 __all__ = [
+    "GRADE_LABELS",
+    "STATUS_LABELS",
+    "THEME_LABELS",
+    "LectureOffer",
+    "LectureOfferSlot",
+    "LectureRequest",
+    "LectureServiceTarget",
+    "LectureStatus",
+    "LectureTheme",
+    "LectureWindow",
+    "OfferStatus",
     "LEVEL_LABELS",
     "ROLE_LABELS",
     "AuditEntry",

@@ -5,5 +5,43 @@ them as `permissions.can_...` (see the context processor in `create_app`).
 """
 
 from portal.permissions.accounts import can_edit_user, can_manage_school, is_admin
+from portal.permissions.lectures import (
+    can_book_lecture_offer,
+    can_browse_open_lectures,
+    can_cancel_lecture,
+    can_claim_lecture,
+    can_confirm_lecture,
+    can_edit_lecture,
+    can_give_lecture_feedback,
+    can_manage_lecture_offer,
+    can_post_lecture_request,
+    can_publish_lecture_offer,
+    can_record_delivery,
+    can_reschedule_lecture,
+    can_view_lecture,
+    can_withdraw_from_lecture,
+    is_lecture_mentor,
+    is_school_teacher,
+)
 
-__all__ = ["can_edit_user", "can_manage_school", "is_admin"]
+__all__ = [
+    "can_book_lecture_offer",
+    "can_browse_open_lectures",
+    "can_cancel_lecture",
+    "can_claim_lecture",
+    "can_confirm_lecture",
+    "can_edit_lecture",
+    "can_edit_user",
+    "can_give_lecture_feedback",
+    "can_manage_lecture_offer",
+    "can_manage_school",
+    "can_post_lecture_request",
+    "can_publish_lecture_offer",
+    "can_record_delivery",
+    "can_reschedule_lecture",
+    "can_view_lecture",
+    "can_withdraw_from_lecture",
+    "is_admin",
+    "is_lecture_mentor",
+    "is_school_teacher",
+]
