@@ -4,6 +4,7 @@ One module per area; add an area's import below when it lands.
 """
 
 from portal.models.audit import AuditEntry
+from portal.models.feeds import FeedState, FeedToken
 from portal.models.notifications import Notification, OutboxEmail, OutboxStatus
 from portal.models.schools import LEVEL_LABELS, School, SchoolLevel
 from portal.models.users import ROLE_LABELS, Role, User
@@ -12,6 +13,8 @@ __all__ = [
     "LEVEL_LABELS",
     "ROLE_LABELS",
     "AuditEntry",
+    "FeedState",
+    "FeedToken",
     "Notification",
     "OutboxEmail",
     "OutboxStatus",
