@@ -35,9 +35,18 @@ def _calendar_response(document: feeds.FeedDocument, *, private: bool):
     return response.make_conditional(request)
 
 
+def _missing():
+    """The one answer for a feed that cannot be served: plain text, the same bytes whatever
+    the reason (and without echoing the path, which may hold a token)."""
+    response = Response("Not found\n", status=404, mimetype="text/plain")
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Cache-Control"] = "no-store"
+    abort(response)
+
+
 def _check_id(object_id: int) -> int:
     if object_id < 1 or object_id > MAX_ID:
-        abort(404)
+        _missing()
     return object_id
 
 
@@ -46,7 +55,7 @@ def personal_feed(token: str):
     """The personal feed: the token in the path is the only credential (masked in logs)."""
     user = feeds.owner_of_token(token)
     if user is None:
-        abort(404)
+        _missing()
     document = feeds.personal_feed(user)
     db.session.commit()
     return _calendar_response(document, private=True)
@@ -57,7 +66,7 @@ def _public_feed(scope: str, object_id: int):
     try:
         document = feeds.public_feed(scope, object_id, request.args.get("lang"))
     except NotFound:
-        abort(404)
+        _missing()
     db.session.commit()
     return _calendar_response(document, private=False)
 
@@ -92,7 +101,7 @@ def public_event(kind: str, record_id: int):
     try:
         document = feeds.single_event(kind, record_id, _viewer(), _request_locale())
     except NotFound:
-        abort(404)
+        _missing()
     response = _calendar_response(document, private=True)
     response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
     return response

@@ -85,15 +85,22 @@ def issue_token(actor: User, user: User) -> str:
     if not _may_manage_token(actor, user):
         raise NotAllowed(_l("You may only manage your own calendar link."))
     lock_for_write(User, user.id)  # serialises two clicks on "new link" for one person
+    existed = db.session.scalar(select(FeedToken.id).where(FeedToken.user_id == user.id)) is not None
+    token = store_new_token(user)
+    audit.record(actor, "feed_token.regenerate" if existed else "feed_token.create", "user", user.id)
+    return token
+
+
+def store_new_token(user: User) -> str:
+    """Write a fresh token for `user` (no permission check, no lock): for `issue_token`,
+    and for demo data, where the user was created in the same transaction."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     row = db.session.scalar(select(FeedToken).where(FeedToken.user_id == user.id))
-    action = "feed_token.regenerate" if row is not None else "feed_token.create"
     if row is None:
         row = FeedToken(user_id=user.id)
         db.session.add(row)
     row.token_hash = _token_hash(token)
     row.token_sealed = _sealer().encrypt(token.encode("ascii")).decode("ascii")
-    audit.record(actor, action, "user", user.id)
     db.session.flush()
     return token
 
