@@ -91,7 +91,9 @@ def make_entry(app):
 
     def factory(**overrides) -> CalendarEntry:
         n = next(_entry_seq)
-        start = overrides.pop("start", None) or datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=n % 40)
+        start = overrides.pop("start", None) or datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(
+            days=n % 40
+        )
         values = {
             "uid": calendar.entry_uid(KIND, n),
             "kind": KIND,

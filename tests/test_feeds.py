@@ -161,14 +161,16 @@ def test_parallel_regenerations_leave_exactly_one_working_token(app, db, create_
 # The writer -----------------------------------------------------------------------------------
 
 
-def test_feed_reads_the_same_in_three_parsers(client, db, create_user, create_feed_token, fake_area, make_entry, icaljs):
+def test_feed_reads_the_same_in_three_parsers(
+    client, db, create_user, create_feed_token, fake_area, make_entry, icaljs
+):
     user = create_user(Role.TEACHER)
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     entries = [
         make_entry(start=now + timedelta(days=1, hours=1)),
         make_entry(start=now - timedelta(days=3), status="cancelled", sequence=3),
         make_entry(start=now + timedelta(days=30), status="tentative", title="候补：红岩革命纪念馆参观"),
-        make_entry(start=now + timedelta(days=2), title="Lecture: \"Hongyan\", spirit; today\\now " + "长" * 60),
+        make_entry(start=now + timedelta(days=2), title='Lecture: "Hongyan", spirit; today\\now ' + "长" * 60),
     ]
     fake_area.personal[user.id] = entries
     body = client.get(feed_url(create_feed_token(user))).data
@@ -199,7 +201,7 @@ def test_feed_reads_the_same_in_three_parsers(client, db, create_user, create_fe
         assert event["status"] == entry.status.upper()
     cancelled = next(e for e in js["events"] if e["status"] == "CANCELLED")
     assert cancelled["summary"].startswith("已取消：")
-    assert any(e["summary"].startswith("Lecture: \"Hongyan\", spirit; today\\now") for e in js["events"])
+    assert any(e["summary"].startswith('Lecture: "Hongyan", spirit; today\\now') for e in js["events"])
 
 
 def test_calendar_properties_and_owner_language(client, db, create_user, create_feed_token, fake_area, make_entry):
@@ -235,7 +237,6 @@ def test_uids_unique_stable_and_two_renders_byte_identical(
     for block in first.split(b"BEGIN:VEVENT")[1:]:
         assert b"\r\nUID:" in block and b"\r\nDTSTAMP:" in block
     assert calendar.entry_uid(KIND, 5) == calendar.entry_uid(KIND, 5) != calendar.entry_uid(KIND, 6)
-    assert "5" not in calendar.entry_uid(KIND, 5).split("@")[0].replace("5", "5") or True  # opaque digest
     assert len(calendar.entry_uid(KIND, 5).split("@")[0]) == 32
 
 
@@ -251,7 +252,9 @@ def test_cached_output_is_byte_identical_to_a_fresh_render(app, make_entry):
         # A changed entry is a different key: the cache never serves stale bytes.
         changed = [entries[0].__class__(**{**entries[0].__dict__, "title": "改了", "sequence": 1}), *entries[1:]]
         fresh_changed = ical.render_calendar(changed, name="n", description="d", base_url="https://p.test")
-        cached_changed = ical.render_calendar(changed, name="n", description="d", base_url="https://p.test", cache=cache)
+        cached_changed = ical.render_calendar(
+            changed, name="n", description="d", base_url="https://p.test", cache=cache
+        )
         # The concatenation equals icalendar's own composition of the same calendar.
         from icalendar import Calendar
 
@@ -332,7 +335,9 @@ def test_personal_feed_headers_and_conditional_requests(
     assert client.head(url).status_code == 200
 
 
-def test_last_modified_moves_when_an_entry_disappears(app, client, db, create_user, create_feed_token, fake_area, make_entry):
+def test_last_modified_moves_when_an_entry_disappears(
+    app, client, db, create_user, create_feed_token, fake_area, make_entry
+):
     user = create_user(Role.STUDENT)
     old = datetime(2026, 1, 1, tzinfo=UTC)
     fake_area.personal[user.id] = [make_entry(updated=old), make_entry(updated=old)]
@@ -360,7 +365,9 @@ def test_cached_feed_costs_one_query(client, db, create_user, create_feed_token,
     assert counter.count == 1
 
 
-def test_personal_feed_holds_nothing_of_the_owner_account(client, db, create_user, create_feed_token, fake_area, make_entry):
+def test_personal_feed_holds_nothing_of_the_owner_account(
+    client, db, create_user, create_feed_token, fake_area, make_entry
+):
     user = create_user(Role.STUDENT, phone="13800001111", email="pupil.private@example.org")
     fake_area.personal[user.id] = [make_entry()]
     token = create_feed_token(user)
@@ -413,7 +420,10 @@ def test_single_event_file(client, db, create_user, login_as, fake_area, make_en
     response = client.get(f"/feeds/event/{KIND}/41.ics")
     assert response.status_code == 200 and response.headers["Content-Type"] == CT
     assert response.headers["Content-Disposition"] == f'attachment; filename="{KIND}-41.ics"'
-    assert client.get(f"/feeds/event/{KIND}/41.ics", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    assert (
+        client.get(f"/feeds/event/{KIND}/41.ics", headers={"If-None-Match": response.headers["ETag"]}).status_code
+        == 304
+    )
     parsed = icaljs(response.data)["events"]
     assert [e["uid"] for e in parsed] == [entry.uid]
     assert parse_with_vobject(response.data)[0]["start"] == entry.start
@@ -450,7 +460,9 @@ def test_json_entries_for_calendar_views(client, db, create_user, login_as, fake
     assert client.get("/feeds/public/galaxy/1/entries.json").status_code == 404
 
 
-def test_pages_render_with_the_subscribe_panel(client, db, create_user, login_as, create_feed_token, fake_area, make_entry):
+def test_pages_render_with_the_subscribe_panel(
+    client, db, create_user, login_as, create_feed_token, fake_area, make_entry
+):
     user = create_user(Role.TEACHER)
     token = create_feed_token(user)
     fake_area.personal[user.id] = [make_entry(title="下周的实验室参观")]
@@ -480,9 +492,9 @@ def test_token_never_reaches_the_werkzeug_access_log(app, db, create_user, creat
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        with caplog.at_level(logging.INFO, logger="werkzeug"):
-            with urllib.request.urlopen(f"http://127.0.0.1:{server.port}{feed_url(token)}", timeout=30) as response:
-                assert response.status == 200
+        url = f"http://127.0.0.1:{server.port}{feed_url(token)}"
+        with caplog.at_level(logging.INFO, logger="werkzeug"), urllib.request.urlopen(url, timeout=30) as response:
+            assert response.status == 200
     finally:
         server.shutdown()
         thread.join(timeout=30)
