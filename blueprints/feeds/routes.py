@@ -53,10 +53,10 @@ def _check_id(object_id: int) -> int:
 @bp.route("/personal/<token>.ics")
 def personal_feed(token: str):
     """The personal feed: the token in the path is the only credential (masked in logs)."""
-    user = feeds.owner_of_token(token)
-    if user is None:
+    owner = feeds.feed_owner_of_token(token)
+    if owner is None:
         _missing()
-    document = feeds.personal_feed(user)
+    document = feeds.personal_feed(owner)
     db.session.commit()
     return _calendar_response(document, private=True)
 

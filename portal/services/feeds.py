@@ -36,7 +36,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -153,6 +153,33 @@ def owner_of_token(token: str | None) -> User | None:
         return None
     user = row.User
     return user if user.active else None
+
+
+@dataclass(frozen=True)
+class FeedOwner:
+    """Just what serving a cached personal feed needs, read without loading the User."""
+
+    user_id: int
+    locale: str | None
+
+
+_FEED_OWNER_QUERY = (
+    select(FeedToken.token_hash, User.id, User.locale, User.active)
+    .join(User, User.id == FeedToken.user_id)
+    .where(FeedToken.token_hash == bindparam("digest"))
+)
+
+
+def feed_owner_of_token(token: str | None) -> FeedOwner | None:
+    """Like `owner_of_token`, reading three columns only: the path every calendar poll takes."""
+    if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
+        return None
+    digest = _token_hash(token)
+    # Core execution of a statement built once: this runs on every calendar poll.
+    row = db.session.connection().execute(_FEED_OWNER_QUERY, {"digest": digest}).first()
+    if row is None or not hmac.compare_digest(row.token_hash, digest) or not row.active:
+        return None
+    return FeedOwner(row.id, row.locale)
 
 
 # Feed documents ------------------------------------------------------------------------
@@ -299,12 +326,16 @@ def _document(
     return document
 
 
-def personal_feed(user: User, now: datetime | None = None) -> FeedDocument:
-    """Everything `user` takes part in, from 60 days back to a year ahead, in their language."""
-    locale = owner_locale(user)
+def personal_feed(user: User | FeedOwner, now: datetime | None = None) -> FeedDocument:
+    """Everything the user takes part in, from 60 days back to a year ahead, in their language.
+
+    Given a `FeedOwner`, the User is loaded only when the feed must be built."""
+    user_id = user.user_id if isinstance(user, FeedOwner) else user.id
+    locale = supported_locale(user.locale)
 
     def build(start: datetime, end: datetime):
-        entries = calendar.personal_entries(user, start, end)
+        person = user if isinstance(user, User) else db.session.get(User, user_id)
+        entries = calendar.personal_entries(person, start, end)
         name = _("My calendar · Integration Portal")
         description = _(
             "Your bookings, lectures, activities and check-ins on the K-12 to University Integration Portal "
@@ -312,7 +343,7 @@ def personal_feed(user: User, now: datetime | None = None) -> FeedDocument:
         )
         return entries, name, description
 
-    return _document(f"personal:{user.id}:{locale}", locale, "portal-calendar.ics", build, now)
+    return _document(f"personal:{user_id}:{locale}", locale, "portal-calendar.ics", build, now)
 
 
 def public_scope_title(scope: str, object_id: int) -> str | None:
