@@ -527,3 +527,50 @@ def test_the_log_filter_masks_formatted_records():
     record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, "%s %s", ("GET", feed_url("Q" * 32)), None)
     MaskFeedTokens().filter(record)
     assert record.getMessage() == "GET /feeds/personal/[token].ics"
+
+
+def test_token_never_reaches_the_gunicorn_access_log(app, db, create_user, create_feed_token, tmp_path):
+    """A real gunicorn on loopback with its default access log: the path is logged masked."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    token = create_feed_token(create_user(Role.TEACHER))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log_file = tmp_path / "access.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "test-secret",
+        "RATELIMIT_ENABLED": "0",
+    }
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    root = Path(__file__).resolve().parent.parent
+    server = subprocess.Popen(
+        [gunicorn, "--workers", "1", "--bind", f"127.0.0.1:{port}", "--access-logfile", str(log_file), "wsgi:app"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        status = None
+        for _ in range(300):  # up to 30 s to start, bounded
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{feed_url(token)}", timeout=10) as response:
+                    status = response.status
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    logged = log_file.read_text()
+    assert "/feeds/personal/[token].ics" in logged
+    assert token not in logged
