@@ -574,3 +574,19 @@ def test_token_never_reaches_the_gunicorn_access_log(app, db, create_user, creat
     logged = log_file.read_text()
     assert "/feeds/personal/[token].ics" in logged
     assert token not in logged
+
+
+def test_repeated_uids_and_entries_outside_the_window_are_dropped(
+    client, db, create_user, create_feed_token, fake_area, make_entry
+):
+    user = create_user(Role.RESOURCE_MANAGER)
+    now = datetime.now(UTC).replace(microsecond=0)
+    booking = make_entry(start=now + timedelta(days=2), sequence=1, title="旧标题")
+    newer = booking.__class__(**{**booking.__dict__, "sequence": 2, "title": "新标题"})
+    far = make_entry(start=now + timedelta(days=500))
+    fake_area.personal[user.id] = [booking, newer, far]
+    fake_area.personal_provider = lambda u, s, e: fake_area.personal.get(u.id, [])  # a careless provider
+    calendar.register_personal_provider(KIND, fake_area.personal_provider)
+    body = client.get(feed_url(create_feed_token(user))).data.decode()
+    assert body.count("BEGIN:VEVENT") == 1
+    assert "新标题" in body and "旧标题" not in body and far.uid not in body

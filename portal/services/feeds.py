@@ -46,7 +46,7 @@ from portal.extensions import db
 from portal.models import FeedState, FeedToken, School, User
 from portal.services import audit, calendar, ical
 from portal.services.calendar import CalendarEntry
-from portal.timeutil import SHANGHAI, local_today, to_local, utcnow
+from portal.timeutil import SHANGHAI, local_today, overlaps, to_local, utcnow
 
 TOKEN_BYTES = 24  # 192 bits of randomness from `secrets`
 # token_urlsafe(24) is exactly 32 characters of the URL-safe base64 alphabet.
@@ -326,6 +326,23 @@ def _document(
     return document
 
 
+def clean_entries(entries: list[CalendarEntry], start: datetime, end: datetime) -> list[CalendarEntry]:
+    """Entries overlapping [start, end), each UID once, in order of time.
+
+    Two providers may list one record for one person (a resource manager who booked their
+    own resource); a calendar with a repeated UID shows one event at random, so the
+    highest SEQUENCE (then the latest update) wins.
+    """
+    chosen: dict[str, CalendarEntry] = {}
+    for entry in entries:
+        if not overlaps(entry.start, entry.end, start, end):
+            continue
+        kept = chosen.get(entry.uid)
+        if kept is None or (entry.sequence, entry.updated or entry.start) > (kept.sequence, kept.updated or kept.start):
+            chosen[entry.uid] = entry
+    return sorted(chosen.values(), key=lambda e: (e.start, e.uid))
+
+
 def personal_feed(user: User | FeedOwner, now: datetime | None = None) -> FeedDocument:
     """Everything the user takes part in, from 60 days back to a year ahead, in their language.
 
@@ -335,7 +352,7 @@ def personal_feed(user: User | FeedOwner, now: datetime | None = None) -> FeedDo
 
     def build(start: datetime, end: datetime):
         person = user if isinstance(user, User) else db.session.get(User, user_id)
-        entries = calendar.personal_entries(person, start, end)
+        entries = clean_entries(calendar.personal_entries(person, start, end), start, end)
         name = _("My calendar · Integration Portal")
         description = _(
             "Your bookings, lectures, activities and check-ins on the K-12 to University Integration Portal "
@@ -371,7 +388,7 @@ def public_feed(scope: str, object_id: int, locale: str | None = None, now: date
         raise NotFound(_l("There is no public calendar here."))
 
     def build(start: datetime, end: datetime):
-        entries = calendar.public_entries(scope, object_id, start, end)
+        entries = clean_entries(calendar.public_entries(scope, object_id, start, end), start, end)
         if scope == "series":
             name = _("%(title)s · activity series", title=title)
             description = _("Sessions of this activity series on the K-12 to University Integration Portal.")
@@ -454,13 +471,15 @@ def _filtered(entries: list[CalendarEntry], wanted: EntryFilter) -> list[Calenda
 
 def my_entries(user: User, wanted: EntryFilter) -> list[CalendarEntry]:
     """The entries of `user`'s own calendar in a range, filtered (the same source as the feed)."""
-    return _filtered(calendar.personal_entries(user, wanted.start, wanted.end), wanted)
+    entries = calendar.personal_entries(user, wanted.start, wanted.end)
+    return _filtered(clean_entries(entries, wanted.start, wanted.end), wanted)
 
 
 def public_scope_entries(scope: str, object_id: int, wanted: EntryFilter) -> list[CalendarEntry]:
     if public_scope_title(scope, object_id) is None:
         raise NotFound(_l("There is no public calendar here."))
-    return _filtered(calendar.public_entries(scope, object_id, wanted.start, wanted.end), wanted)
+    entries = calendar.public_entries(scope, object_id, wanted.start, wanted.end)
+    return _filtered(clean_entries(entries, wanted.start, wanted.end), wanted)
 
 
 def entry_as_json(entry: CalendarEntry) -> dict:
