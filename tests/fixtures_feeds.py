@@ -184,6 +184,21 @@ def icaljs():
         pytest.skip(f"ical.js unavailable: {reason}")
 
     node, npm = shutil.which("node"), shutil.which("npm")
+    if (not node or not npm) and os.geteuid() == 0 and shutil.which("apt-get"):
+        # Like Chromium (tests/browser.py): Debian's node and npm, installed when missing as root.
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        try:
+            subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600)
+            subprocess.run(
+                ["apt-get", "install", "-y", "-qq", "nodejs", "npm"],
+                check=True,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                timeout=900,
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+            unavailable(f"could not install node and npm: {exc}")
+        node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
         unavailable("node/npm not installed")
     if not (JS_DIR / "node_modules" / "ical.js" / "package.json").exists():

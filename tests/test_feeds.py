@@ -590,3 +590,33 @@ def test_repeated_uids_and_entries_outside_the_window_are_dropped(
     body = client.get(feed_url(create_feed_token(user))).data.decode()
     assert body.count("BEGIN:VEVENT") == 1
     assert "新标题" in body and "旧标题" not in body and far.uid not in body
+
+
+@pytest.mark.concurrency
+def test_parallel_first_polls_of_one_feed_all_succeed(app, db, create_user, create_feed_token, fake_area, make_entry):
+    """Many clients polling a feed nobody built yet: every one gets it, one FeedState row."""
+    from portal.models import FeedState
+
+    user = create_user(Role.TEACHER)
+    fake_area.personal[user.id] = [make_entry() for _ in range(5)]
+    token = create_feed_token(user)
+    results, errors = [], []
+
+    def poll():
+        try:
+            served = app.test_client()
+            response = served.get(feed_url(token))
+            results.append((response.status_code, response.headers.get("ETag")))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=poll) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert [status for status, _ in results] == [200] * 10
+    assert len({etag for _, etag in results}) == 1
+    db.session.rollback()
+    assert len(db.session.scalars(select(FeedState).where(FeedState.feed_key.like(f"personal:{user.id}:%"))).all()) == 1

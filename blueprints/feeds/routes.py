@@ -16,7 +16,6 @@ from blueprints.feeds.forms import FeedLinkForm, RevokeFeedLinkForm
 from blueprints.web import safe_next
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
-from portal.models import School
 from portal.services import calendar, feeds, ical
 from portal.timeutil import to_local
 
@@ -153,9 +152,7 @@ def public_entries_json(scope: str, object_id: int):
 @bp.route("/")
 def public_index():
     """Public calendars anyone may subscribe to, and how."""
-    schools = db.session.scalars(
-        db.select(School).where(School.active.is_(True)).order_by(School.level, School.name_zh)
-    ).all()
+    schools = feeds.public_schools()
     return render_template("feeds/index.html", schools=schools)
 
 

@@ -420,6 +420,13 @@ def single_event(kind: str, record_id: int, viewer: User | None, locale: str | N
     return FeedDocument(body, _etag(body), stamp, f"{re.sub(r'[^a-z0-9]+', '-', kind.lower())}-{int(record_id)}.ics", 1)
 
 
+def public_schools() -> list[School]:
+    """Schools whose public calendars the feeds page lists."""
+    return list(
+        db.session.scalars(select(School).where(School.active.is_(True)).order_by(School.level, School.name_zh))
+    )
+
+
 # Entries for calendar views (JSON) -------------------------------------------------------
 
 
