@@ -269,7 +269,10 @@ def _etag(body: bytes) -> str:
 
 
 def _remember_change(feed_key: str, etag: str, now: datetime) -> datetime:
-    """When this feed's content last changed: stored per feed, updated when the ETag differs."""
+    """When this feed's content last changed: stored per feed, updated when the ETag differs.
+
+    Feeds are served by read-only requests, so on SQLite the read transaction may be ended
+    here to take the write lock; the route commits."""
     row = db.session.execute(select(FeedState.etag, FeedState.changed_at).where(FeedState.feed_key == feed_key)).first()
     if row is not None and row.etag == etag:
         return row.changed_at
