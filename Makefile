@@ -47,7 +47,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: compile-translations
-	$(BIN)/python bench/run.py
+	$(BIN)/python tests/bench_feeds.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

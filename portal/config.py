@@ -59,6 +59,8 @@ class Config:
     SEED_DEMO = _bool("SEED_DEMO", False)
     # Minutes a person needs between commitments at two different places (Chongqing is large).
     TRAVEL_BUFFER_MINUTES = int(os.environ.get("TRAVEL_BUFFER_MINUTES", "60"))
+    # Seconds a built calendar feed is reused by one process before it is rebuilt (0: always rebuild).
+    FEED_CACHE_SECONDS = int(os.environ.get("FEED_CACHE_SECONDS", "60"))
 
 
 def build_config(instance_path: str, overrides: dict | None = None) -> dict:

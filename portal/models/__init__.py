@@ -4,6 +4,7 @@ One module per area; add an area's import below when it lands.
 """
 
 from portal.models.audit import AuditEntry
+from portal.models.feeds import FeedState, FeedToken
 from portal.models.lectures import (
     GRADE_LABELS,
     STATUS_LABELS,
@@ -36,6 +37,8 @@ __all__ = [
     "LEVEL_LABELS",
     "ROLE_LABELS",
     "AuditEntry",
+    "FeedState",
+    "FeedToken",
     "Notification",
     "OutboxEmail",
     "OutboxStatus",

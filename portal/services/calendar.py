@@ -73,6 +73,31 @@ def public_entries(scope: str, object_id: int, start: datetime, end: datetime) -
     return entries
 
 
+# Optional, one per scope: the public object's title in the current locale, or None when
+# it does not exist or is not public. The feeds area uses it to answer 404 for a scope
+# object that is unknown or private (and to name the feed); a scope without one falls
+# back to "exists when it has public entries".
+PublicScopeDescriber = Callable[[int], "str | None"]
+_public_scope_describers: dict[str, PublicScopeDescriber] = {}
+
+
+def register_public_scope(scope: str, describe: PublicScopeDescriber) -> None:
+    """Register how to name (and check the existence and publicity of) a public scope object."""
+    if scope not in PUBLIC_SCOPES:
+        raise ValueError(f"unknown public calendar scope {scope!r}")
+    _public_scope_describers[scope] = describe
+
+
+def has_public_scope_describer(scope: str) -> bool:
+    return scope in _public_scope_describers
+
+
+def public_scope_title(scope: str, object_id: int) -> str | None:
+    """Title of a public scope object, or None when it is unknown, private, or the scope has no describer."""
+    describe = _public_scope_describers.get(scope)
+    return describe(object_id) if describe else None
+
+
 SingleProvider = Callable[[User | None, int], "CalendarEntry | None"]
 _single_providers: dict[str, SingleProvider] = {}
 
@@ -86,6 +111,11 @@ def register_single_provider(kind: str, provider: SingleProvider) -> None:
 def single_entry(kind: str, record_id: int, viewer: User | None) -> CalendarEntry | None:
     provider = _single_providers.get(kind)
     return provider(viewer, record_id) if provider else None
+
+
+def single_kinds() -> tuple[str, ...]:
+    """The kinds for which a single-event .ics can be asked."""
+    return tuple(_single_providers)
 
 
 def entry_uid(kind: str, record_id: int) -> str:

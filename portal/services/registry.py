@@ -5,5 +5,6 @@ from __future__ import annotations
 
 
 def load_area_services() -> None:
+    import portal.services.feeds  # noqa: F401
     import portal.services.lectures  # noqa: F401
     from portal.services import commitments  # noqa: F401
