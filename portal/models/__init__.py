@@ -4,11 +4,39 @@ One module per area; add an area's import below when it lands.
 """
 
 from portal.models.audit import AuditEntry
+from portal.models.bookings import (
+    ACTIVE_STATUSES,
+    ATTENDANCE_LABELS,
+    BOOKING_STATUS_LABELS,
+    RESOURCE_KIND_LABELS,
+    WEEKDAY_LABELS,
+    Attendance,
+    Booking,
+    BookingStatus,
+    CalendarOverride,
+    Closure,
+    OpeningHours,
+    Resource,
+    ResourceKind,
+)
 from portal.models.notifications import Notification, OutboxEmail, OutboxStatus
 from portal.models.schools import LEVEL_LABELS, School, SchoolLevel
 from portal.models.users import ROLE_LABELS, Role, User
 
 __all__ = [
+    "ACTIVE_STATUSES",
+    "ATTENDANCE_LABELS",
+    "BOOKING_STATUS_LABELS",
+    "RESOURCE_KIND_LABELS",
+    "WEEKDAY_LABELS",
+    "Attendance",
+    "Booking",
+    "BookingStatus",
+    "CalendarOverride",
+    "Closure",
+    "OpeningHours",
+    "Resource",
+    "ResourceKind",
     "LEVEL_LABELS",
     "ROLE_LABELS",
     "AuditEntry",

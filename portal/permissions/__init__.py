@@ -5,5 +5,25 @@ them as `permissions.can_...` (see the context processor in `create_app`).
 """
 
 from portal.permissions.accounts import can_edit_user, can_manage_school, is_admin
+from portal.permissions.bookings import (
+    can_book,
+    can_cancel_booking,
+    can_check_in,
+    can_create_resource,
+    can_decide_booking,
+    can_manage_resource,
+    can_view_booking,
+)
 
-__all__ = ["can_edit_user", "can_manage_school", "is_admin"]
+__all__ = [
+    "can_book",
+    "can_cancel_booking",
+    "can_check_in",
+    "can_create_resource",
+    "can_decide_booking",
+    "can_edit_user",
+    "can_manage_resource",
+    "can_manage_school",
+    "can_view_booking",
+    "is_admin",
+]
