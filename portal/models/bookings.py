@@ -30,6 +30,7 @@ from sqlalchemy import (
     event,
     func,
     literal_column,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -80,8 +81,8 @@ class Resource(TimestampMixin, db.Model):
 
     __tablename__ = "resource"
     __table_args__ = (
-        CheckConstraint("capacity > 0", name="ck_resource_capacity_positive"),
-        CheckConstraint("slot_minutes > 0", name="ck_resource_slot_positive"),
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+        CheckConstraint("slot_minutes > 0", name="slot_positive"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -142,8 +143,8 @@ class OpeningHours(db.Model):
 
     __tablename__ = "opening_hours"
     __table_args__ = (
-        CheckConstraint("weekday >= 0 AND weekday <= 6", name="ck_opening_hours_weekday"),
-        CheckConstraint("opens < closes", name="ck_opening_hours_order"),
+        CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday"),
+        CheckConstraint("opens < closes", name="order"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -164,8 +165,8 @@ class Closure(TimestampMixin, db.Model):
 
     __tablename__ = "closure"
     __table_args__ = (
-        CheckConstraint("start_date <= end_date", name="ck_closure_order"),
-        CheckConstraint("NOT (resource_id IS NOT NULL AND university_id IS NOT NULL)", name="ck_closure_one_scope"),
+        CheckConstraint("start_date <= end_date", name="order"),
+        CheckConstraint("NOT (resource_id IS NOT NULL AND university_id IS NOT NULL)", name="one_scope"),
         Index("ix_closure_dates", "start_date", "end_date"),
     )
 
@@ -196,10 +197,10 @@ class CalendarOverride(TimestampMixin, db.Model):
 
     __tablename__ = "calendar_override"
     __table_args__ = (
-        UniqueConstraint("day", name="uq_calendar_override_day"),
+        UniqueConstraint("day"),
         CheckConstraint(
             "replaces_weekday IS NULL OR (replaces_weekday >= 0 AND replaces_weekday <= 4)",
-            name="ck_calendar_override_weekday",
+            name="weekday",
         ),
     )
 
@@ -252,8 +253,8 @@ class Booking(TimestampMixin, db.Model):
 
     __tablename__ = "booking"
     __table_args__ = (
-        CheckConstraint("start_at < end_at", name="ck_booking_order"),
-        CheckConstraint("class_size > 0", name="ck_booking_class_size"),
+        CheckConstraint("start_at < end_at", name="order"),
+        CheckConstraint("class_size > 0", name="class_size"),
         Index("ix_booking_resource_time", "resource_id", "start_at", "end_at"),
         Index("ix_booking_school_time", "school_id", "start_at"),
     )
@@ -309,7 +310,7 @@ Booking.__table__.append_constraint(
         ),
         name="ex_booking_no_overlap",
         using="gist",
-        where=Booking.__table__.c.status.in_([s.value for s in ACTIVE_STATUSES]),
+        where=text("status IN (%s)" % ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES)),
     ).ddl_if(dialect="postgresql")
 )
 event.listen(
