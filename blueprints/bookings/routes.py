@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -72,7 +73,7 @@ def _university_choices(blank: bool = True):
 
 def _prepare_filters(form: FilterForm) -> bookings.ResourceFilters:
     form.university.choices = _university_choices()
-    form.district.choices = [("", _("Any district"))] + list(district_choices())
+    form.district.choices = [("", _("Any district"))] + district_choices(str(get_locale()))
     valid = form.validate()
     if not valid:
         return bookings.ResourceFilters()
@@ -100,7 +101,7 @@ def index():
 def search():
     form = SearchForm(request.args)
     form.university.choices = _university_choices()
-    form.district.choices = [("", _("Any district"))] + list(district_choices())
+    form.district.choices = [("", _("Any district"))] + district_choices(str(get_locale()))
     hits = None
     day_info = None
     if request.args and form.validate():

@@ -310,7 +310,7 @@ Booking.__table__.append_constraint(
         ),
         name="ex_booking_no_overlap",
         using="gist",
-        where=text("status IN (%s)" % ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES)),
+        where=text("status IN ('pending', 'approved')"),  # = ACTIVE_STATUSES
     ).ddl_if(dialect="postgresql")
 )
 event.listen(

@@ -482,7 +482,7 @@ def _notify_managers_of_request(resource: Resource, created: list[Booking], acto
                 resource=resource.name_zh,
                 size=first.class_size,
                 count=len(created),
-                when=_LazyWhen(first),
+                when=LazyWhen(first),
             )
         else:
             subject = _l("New booking of %(resource)s", resource=resource.name_zh)
@@ -492,12 +492,12 @@ def _notify_managers_of_request(resource: Resource, created: list[Booking], acto
                 resource=resource.name_zh,
                 size=first.class_size,
                 count=len(created),
-                when=_LazyWhen(first),
+                when=LazyWhen(first),
             )
         notifications.notify(manager, "booking.requested", subject, body, link=_booking_link(first))
 
 
-class _LazyWhen:
+class LazyWhen:
     """Formats a booking's time when the message is rendered, in the recipient's locale."""
 
     def __init__(self, booking: Booking):
@@ -542,11 +542,11 @@ def approve(actor: User, booking: Booking, note: str = "", now: datetime | None 
         booking.requested_by,
         "booking.approved",
         _l("Your booking of %(resource)s was approved", resource=booking.resource.name_zh),
-        _l("Your visit on %(when)s has been approved.", when=_LazyWhen(booking))
+        _l("Your visit on %(when)s has been approved.", when=LazyWhen(booking))
         if not booking.decision_note
         else _l(
             "Your visit on %(when)s has been approved. Note from the manager: %(note)s",
-            when=_LazyWhen(booking),
+            when=LazyWhen(booking),
             note=booking.decision_note,
         ),
         link=_booking_link(booking),
@@ -575,7 +575,7 @@ def reject(actor: User, booking: Booking, note: str, now: datetime | None = None
         _l("Your booking of %(resource)s was not approved", resource=booking.resource.name_zh),
         _l(
             "Your request for %(when)s was not approved. Reason: %(note)s",
-            when=_LazyWhen(booking),
+            when=LazyWhen(booking),
             note=booking.decision_note,
         ),
         link=_booking_link(booking),
@@ -623,7 +623,7 @@ def cancel(actor: User, booking: Booking, reason: str, now: datetime | None = No
     subject = _l("Booking of %(resource)s cancelled", resource=booking.resource.name_zh)
     body = _l(
         "The visit on %(when)s has been cancelled by %(who)s. Reason: %(reason)s",
-        when=_LazyWhen(booking),
+        when=LazyWhen(booking),
         who=actor.display_name,
         reason=booking.cancel_reason,
     )
@@ -667,10 +667,10 @@ def check_in(
         _l(
             "%(count)d pupils were recorded for the visit on %(when)s.",
             count=booking.actual_count,
-            when=_LazyWhen(booking),
+            when=LazyWhen(booking),
         )
         if attended
-        else _l("The visit on %(when)s was recorded as a no-show.", when=_LazyWhen(booking)),
+        else _l("The visit on %(when)s was recorded as a no-show.", when=LazyWhen(booking)),
         link=_booking_link(booking),
         email=False,
     )
