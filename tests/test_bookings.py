@@ -112,7 +112,12 @@ def test_advance_window_edges_and_the_under_resourced_priority(db, create_resour
     assert caught.value.field == "day"
     db.session.rollback()
     with pytest.raises(ValidationFailed):
-        bookings.book(teacher, lab.id, request_for(date(2026, 12, 11), time(14, 0), time(16, 0)), now=shanghai(2026, 10, 11, 23, 59))
+        bookings.book(
+            teacher,
+            lab.id,
+            request_for(date(2026, 12, 11), time(14, 0), time(16, 0)),
+            now=shanghai(2026, 10, 11, 23, 59),
+        )
     db.session.rollback()
     remote = create_user(Role.TEACHER, school=create_school(under_resourced=True, district="chengkou"))
     bookings.book(remote, lab.id, request_for(date(2027, 1, 8)), now=now)  # 60 + 30 days
@@ -151,7 +156,9 @@ def test_a_public_holiday_is_closed(db, lab, teacher):
     assert "National Day" in str(caught.value.message) or "国庆" in str(caught.value.message)
 
 
-def test_2027_uses_the_fallback_calendar_marked_provisional_and_admin_entries(db, create_resource, teacher, create_user):
+def test_2027_uses_the_fallback_calendar_marked_provisional_and_admin_entries(
+    db, create_resource, teacher, create_user
+):
     now = shanghai(2026, 12, 20, 10, 0)
     info = holidays.day_info(date(2027, 2, 8))
     assert info.is_holiday and info.provisional and info.source == "fallback"
@@ -406,7 +413,9 @@ def test_check_in_on_the_day(db, lab, teacher, create_booking):
     bookings.check_in(manager, booking, True, 28, now=shanghai(2026, 11, 11, 9, 5))
     db.session.commit()
     assert booking.attendance is Attendance.ATTENDED and booking.actual_count == 28
-    other = create_booking(resource=lab, requested_by=teacher, day=day, start=time(14, 0), end=time(16, 0), status=BookingStatus.APPROVED)
+    other = create_booking(
+        resource=lab, requested_by=teacher, day=day, start=time(14, 0), end=time(16, 0), status=BookingStatus.APPROVED
+    )
     bookings.check_in(manager, other, False, None, now=shanghai(2026, 11, 11, 17, 0))
     db.session.commit()
     assert other.attendance is Attendance.NO_SHOW
@@ -426,7 +435,9 @@ def test_time_first_search(db, create_resource, create_booking, create_school, t
     hits = bookings.search_free(day, time(14, 30), time(16, 30), 40, school=teacher.school, now=now)
     assert [h.resource.id for h in hits] == [free.id]
     assert hits[0].bookable
-    too_soon = bookings.search_free(day, time(14, 30), time(16, 30), 40, school=teacher.school, now=shanghai(2026, 11, 10))
+    too_soon = bookings.search_free(
+        day, time(14, 30), time(16, 30), 40, school=teacher.school, now=shanghai(2026, 11, 10)
+    )
     assert too_soon and not too_soon[0].bookable
 
 
@@ -439,9 +450,9 @@ def test_resource_list_filters(db, create_resource, create_school):
     assert [r.id for r in bookings.find_resources(bookings.ResourceFilters(district="beibei"))] == [library.id]
     assert [r.id for r in bookings.find_resources(bookings.ResourceFilters(min_capacity=40))] == [library.id]
     assert [r.id for r in bookings.find_resources(bookings.ResourceFilters(equipment="示波器"))] == [lab.id]
-    assert [
-        r.id for r in bookings.find_resources(bookings.ResourceFilters(kind=bookings.ResourceKind.LIBRARY))
-    ] == [library.id]
+    assert [r.id for r in bookings.find_resources(bookings.ResourceFilters(kind=bookings.ResourceKind.LIBRARY))] == [
+        library.id
+    ]
 
 
 def test_resource_availability_for_other_areas(db, lab, create_booking):
@@ -452,7 +463,12 @@ def test_resource_availability_for_other_areas(db, lab, create_booking):
     assert bookings.resource_availability(lab.id, *at(9, 10)).state == "booked"
     assert bookings.resource_availability(lab.id, *at(12, 13)).state == "outside_hours"
     assert bookings.resource_availability(lab.id, *local_day(date(2026, 10, 1))).state in ("closed", "outside_hours")
-    assert bookings.resource_availability(lab.id, local_datetime(date(2026, 10, 1), time(9)), local_datetime(date(2026, 10, 1), time(10))).state == "closed"
+    assert (
+        bookings.resource_availability(
+            lab.id, local_datetime(date(2026, 10, 1), time(9)), local_datetime(date(2026, 10, 1), time(10))
+        ).state
+        == "closed"
+    )
 
 
 def local_day(day):
@@ -669,9 +685,25 @@ def test_list_pages_issue_a_bounded_number_of_queries(
             assert client.get(url).status_code == 200
         return counter.count
 
-    small = {url: measure(u, url) for u, url in [(teacher, "/bookings/"), (teacher, "/bookings/mine"), (admin, "/bookings/manage"), (admin, "/bookings/admin/all")]}
+    small = {
+        url: measure(u, url)
+        for u, url in [
+            (teacher, "/bookings/"),
+            (teacher, "/bookings/mine"),
+            (admin, "/bookings/manage"),
+            (admin, "/bookings/admin/all"),
+        ]
+    }
     for n in range(8):
         resource = create_resource()
         create_booking(resource=resource, requested_by=teacher, day=date.today() + timedelta(days=10 + n))
-    large = {url: measure(u, url) for u, url in [(teacher, "/bookings/"), (teacher, "/bookings/mine"), (admin, "/bookings/manage"), (admin, "/bookings/admin/all")]}
+    large = {
+        url: measure(u, url)
+        for u, url in [
+            (teacher, "/bookings/"),
+            (teacher, "/bookings/mine"),
+            (admin, "/bookings/manage"),
+            (admin, "/bookings/admin/all"),
+        ]
+    }
     assert large == small, (small, large)
