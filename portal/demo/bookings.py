@@ -187,10 +187,6 @@ PHONES = {
 }
 
 
-def _next_weekday(start: date, weekday: int) -> date:
-    return start + timedelta(days=(weekday - start.weekday()) % 7)
-
-
 def next_wednesday(today: date | None = None) -> date:
     """The Wednesday of next week (the demo's "done when" scenario)."""
     today = today or local_today()
