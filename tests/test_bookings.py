@@ -707,3 +707,47 @@ def test_list_pages_issue_a_bounded_number_of_queries(
         ]
     }
     assert large == small, (small, large)
+
+
+def test_moving_a_resource_bumps_the_calendar_sequence_of_upcoming_bookings(db, lab, create_booking, open_day):
+    upcoming = create_booking(resource=lab, day=open_day(5), status=BookingStatus.APPROVED)
+    past = create_booking(resource=lab, day=date(2026, 1, 7), status=BookingStatus.APPROVED)
+    data = resources.ResourceData(
+        kind=lab.kind,
+        university_id=lab.university_id,
+        name_zh=lab.name_zh,
+        capacity=lab.capacity,
+        building="新理科楼",
+        room="C301",
+        manager_ids=[m.id for m in lab.managers],
+        monthly_quota=None,
+    )
+    resources.update_resource(lab.managers[0], lab, data)
+    db.session.commit()
+    db.session.refresh(upcoming)
+    db.session.refresh(past)
+    assert (upcoming.calendar_sequence, past.calendar_sequence) == (1, 0)
+
+
+def test_absurd_dates_never_500(db, client, login_as, lab, teacher):
+    login_as(teacher)
+    assert client.get(f"/bookings/resources/{lab.id}?week=9999-12-31").status_code == 200
+    assert client.get("/bookings/search?day=9999-12-31&start=09:00&end=10:00&class_size=10").status_code == 200
+    response = client.post(
+        f"/bookings/resources/{lab.id}/request",
+        data={
+            "day": "9999-12-31",
+            "start": "09:00",
+            "end": "10:00",
+            "class_size": "10",
+            "escorts": "1",
+            "grade": "x",
+            "purpose": "x",
+            "contact_phone": "13800138000",
+            "safety_accepted": "y",
+            "submit": "1",
+            "repeat_until": "9999-12-31",
+        },
+    )
+    assert response.status_code == 200 and 'id="day-error"' in response.get_data(as_text=True)
+    assert count_bookings(db) == 0

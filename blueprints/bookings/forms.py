@@ -51,6 +51,14 @@ class SearchForm(FilterForm):
         ],
     )
 
+    def validate_day(self, field):
+        from portal.timeutil import local_today
+
+        if field.data and abs((field.data - local_today()).days) > 3660:
+            from wtforms.validators import ValidationError
+
+            raise ValidationError(_l("Choose a date within the next few years."))
+
     def validate_end(self, field):
         if field.data and self.start.data and field.data <= self.start.data:
             from wtforms.validators import ValidationError

@@ -59,11 +59,15 @@ def get_booking(booking_id: int) -> Booking:
     return booking
 
 
-def _parse_day(value: str | None, default: date) -> date:
+def _parse_day(value: str | None, default: date | None) -> date | None:
+    """A date from the query string, or `default` when missing, malformed or absurdly far."""
     try:
-        return date.fromisoformat(value) if value else default
+        day = date.fromisoformat(value) if value else default
     except ValueError:
         return default
+    if day is not None and abs((day - local_today()).days) > 3660:
+        return default
+    return day
 
 
 def _university_choices(blank: bool = True):

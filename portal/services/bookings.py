@@ -47,6 +47,7 @@ from portal.timeutil import local_datetime, local_today, overlap_clause, overlap
 
 UNDER_RESOURCED_EXTRA_DAYS_DEFAULT = 30
 MAX_OCCURRENCES = 26
+MAX_DISTANCE_DAYS = 3660  # far-off dates are refused before any calendar arithmetic
 CANCELLED_VISIBLE_DAYS = 14
 
 
@@ -245,6 +246,8 @@ def _validate_request_fields(resource: Resource, req: BookingRequest) -> None:
     errors: dict[str, object] = {}
     if req.day is None:
         errors["day"] = _l("Choose a date.")
+    elif abs((req.day - local_today()).days) > MAX_DISTANCE_DAYS:
+        errors["day"] = _l("Choose a date within the next few years.")
     if req.start is None:
         errors["start"] = _l("Choose a start time.")
     if req.end is None:

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from datetime import date, time
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from portal.errors import NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.models import (
+    ACTIVE_STATUSES,
+    Booking,
     CalendarOverride,
     Closure,
     OpeningHours,
@@ -25,6 +27,7 @@ from portal.models import (
 )
 from portal.permissions.bookings import can_create_resource, can_manage_resource
 from portal.services import audit
+from portal.timeutil import utcnow
 
 MAX_ADVANCE_DAYS = 366
 
@@ -131,10 +134,24 @@ def update_resource(actor: User, resource: Resource, data: ResourceData) -> Reso
     if not can_manage_resource(actor, resource):
         raise NotAllowed(_l("You do not manage this resource."))
     _university, managers = _validate(actor, data)
+    place_before = (resource.name_zh, resource.name_en, resource.building, resource.room)
     _apply(resource, data, managers)
+    if (resource.name_zh, resource.name_en, resource.building, resource.room) != place_before:
+        _bump_upcoming_sequences(resource)
     db.session.flush()
     audit.record(actor, "resource.update", "resource", resource.id)
     return resource
+
+
+def _bump_upcoming_sequences(resource: Resource) -> None:
+    """Calendar clients re-read an event only when its SEQUENCE grows: a renamed or moved
+    resource changes the title and place of every upcoming booking."""
+    db.session.execute(
+        update(Booking)
+        .where(Booking.resource_id == resource.id, Booking.end_at > utcnow(), Booking.status.in_(ACTIVE_STATUSES))
+        .values(calendar_sequence=Booking.calendar_sequence + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 _INTERVAL = re.compile(r"^\s*(\d{1,2})[:：](\d{2})\s*[-–—~～至到]\s*(\d{1,2})[:：](\d{2})\s*$")
