@@ -9,6 +9,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.account import bp as account_bp
     from blueprints.admin import bp as admin_bp
     from blueprints.auth import bp as auth_bp
+    from blueprints.bookings import bp as bookings_bp
     from blueprints.feeds import bp as feeds_bp
     from blueprints.lectures import bp as lectures_bp
     from blueprints.main import bp as main_bp
@@ -19,3 +20,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(lectures_bp, url_prefix="/lectures")
     app.register_blueprint(feeds_bp, url_prefix="/feeds")
+    app.register_blueprint(bookings_bp, url_prefix="/bookings")

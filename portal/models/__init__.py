@@ -4,6 +4,21 @@ One module per area; add an area's import below when it lands.
 """
 
 from portal.models.audit import AuditEntry
+from portal.models.bookings import (
+    ACTIVE_STATUSES,
+    ATTENDANCE_LABELS,
+    BOOKING_STATUS_LABELS,
+    RESOURCE_KIND_LABELS,
+    WEEKDAY_LABELS,
+    Attendance,
+    Booking,
+    BookingStatus,
+    CalendarOverride,
+    Closure,
+    OpeningHours,
+    Resource,
+    ResourceKind,
+)
 from portal.models.feeds import FeedState, FeedToken
 from portal.models.lectures import (
     GRADE_LABELS,
@@ -34,6 +49,19 @@ __all__ = [
     "LectureTheme",
     "LectureWindow",
     "OfferStatus",
+    "ACTIVE_STATUSES",
+    "ATTENDANCE_LABELS",
+    "BOOKING_STATUS_LABELS",
+    "RESOURCE_KIND_LABELS",
+    "WEEKDAY_LABELS",
+    "Attendance",
+    "Booking",
+    "BookingStatus",
+    "CalendarOverride",
+    "Closure",
+    "OpeningHours",
+    "Resource",
+    "ResourceKind",
     "LEVEL_LABELS",
     "ROLE_LABELS",
     "AuditEntry",
