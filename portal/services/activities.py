@@ -124,7 +124,7 @@ def _validate_series(data: SeriesData) -> None:
     if not data.target_levels:
         errors["target_levels"] = _l("Choose at least one school level.")
     if errors:
-        raise ValidationFailed(next(iter(errors.values())), errors=errors)
+        raise ValidationFailed(next(iter(errors.values())), field=next(iter(errors)), errors=errors)
 
 
 def _organizers(data: SeriesData) -> list[User]:
@@ -203,7 +203,7 @@ def _validate_session(series: ActivitySeries, data: SessionData, seats_taken: in
         if data.district not in DISTRICTS:
             errors["district"] = _l("Choose the district of the place.")
     if errors:
-        raise ValidationFailed(next(iter(errors.values())), errors=errors)
+        raise ValidationFailed(next(iter(errors.values())), field=next(iter(errors)), errors=errors)
     return school
 
 
@@ -644,7 +644,7 @@ def record_attendance(
             if count is None or count < 0 or count > registration.seats:
                 errors[f"class_{registration.id}"] = _l("Enter a number from 0 to %(seats)d.", seats=registration.seats)
     if errors:
-        raise ValidationFailed(next(iter(errors.values())), errors=errors)
+        raise ValidationFailed(next(iter(errors.values())), field=next(iter(errors)), errors=errors)
     existing = {a.user_id: a for a in db.session.scalars(select(Attendance).where(Attendance.session_id == session.id))}
     for registration in admitted:
         if registration.is_class:
