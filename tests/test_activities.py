@@ -24,7 +24,11 @@ from portal.models import (
 from portal.services import activities, calendar, commitments
 from portal.timeutil import utcnow
 
-ADMITTED, WAITLISTED, CANCELLED = RegistrationStatus.ADMITTED, RegistrationStatus.WAITLISTED, RegistrationStatus.CANCELLED
+ADMITTED, WAITLISTED, CANCELLED = (
+    RegistrationStatus.ADMITTED,
+    RegistrationStatus.WAITLISTED,
+    RegistrationStatus.CANCELLED,
+)
 
 
 def _register(*args, **kwargs) -> Registration:
@@ -120,9 +124,7 @@ def test_student_cannot_register_for_a_teachers_seminar(db, create_series, creat
         _register(create_student(), session.id)
 
 
-def test_teacher_registers_themself_for_a_teachers_seminar(
-    db, create_series, create_activity_session, create_user
-):
+def test_teacher_registers_themself_for_a_teachers_seminar(db, create_series, create_activity_session, create_user):
     series = create_series(audience=Audience.TEACHERS)
     session = create_activity_session(series=series)
     teacher = create_user(Role.TEACHER)
@@ -627,7 +629,9 @@ def test_calendar_providers(db, create_series, create_activity_session, create_s
     assert entry.uid == calendar.entry_uid("session", at_school.id) and "session" not in entry.uid
 
 
-def test_personal_provider_query_count_is_bounded(db, create_series, create_activity_session, create_student, count_queries):
+def test_personal_provider_query_count_is_bounded(
+    db, create_series, create_activity_session, create_student, count_queries
+):
     student = create_student()
     series = create_series()
     for i in range(8):

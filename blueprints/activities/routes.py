@@ -3,7 +3,6 @@ attendance (list and QR), feedback and the participation record."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 
 import segno
@@ -550,12 +549,11 @@ def checkin_code(session_id: int):
     url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
         "activities.check_in", session_id=session.id, t=token
     )
-    buffer = io.StringIO()
-    segno.make(url, error="m").save(buffer, kind="svg", scale=8, border=2, xmldecl=False, svgns=True)
+    svg = segno.make(url, error="m").svg_inline(scale=8, border=2)
     return render_template(
         "activities/checkin_code.html",
         session=session,
-        svg=buffer.getvalue(),
+        svg=svg,
         url=url,
         refresh_seconds=activities.CHECKIN_MAX_AGE_SECONDS // 3,
     )
