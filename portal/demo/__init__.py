@@ -7,10 +7,12 @@ line to SEEDERS. Every seeder takes and extends the shared `DemoContext`.
 from __future__ import annotations
 
 from portal.demo import accounts as accounts_demo
+from portal.demo import activities as activities_demo
 from portal.demo.context import DEMO_PASSWORD, DemoContext
 
 SEEDERS = [
     accounts_demo.seed,
+    activities_demo.seed,
 ]
 
 
