@@ -184,9 +184,9 @@ class ActivitySeries(_Bilingual, TimestampMixin, db.Model):
 class ActivitySession(_Bilingual, TimestampMixin, db.Model):
     __tablename__ = "activity_session"
     __table_args__ = (
-        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="ck_activity_session_seats"),
-        CheckConstraint("capacity > 0", name="ck_activity_session_capacity"),
-        CheckConstraint("starts_at < ends_at", name="ck_activity_session_times"),
+        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats"),
+        CheckConstraint("capacity > 0", name="capacity"),
+        CheckConstraint("starts_at < ends_at", name="times"),
         Index("ix_activity_session_starts_at", "starts_at"),
     )
 
@@ -281,7 +281,7 @@ class Registration(TimestampMixin, db.Model):
 
     __tablename__ = "activity_registration"
     __table_args__ = (
-        CheckConstraint("seats > 0", name="ck_activity_registration_seats"),
+        CheckConstraint("seats > 0", name="seats"),
         # No duplicates, held by the database: one active place per person (and per class).
         Index(
             "uq_activity_registration_active",
@@ -347,7 +347,7 @@ class Feedback(TimestampMixin, db.Model):
     __tablename__ = "activity_feedback"
     __table_args__ = (
         UniqueConstraint("session_id", "user_id", name="uq_activity_feedback"),
-        CheckConstraint("rating BETWEEN 1 AND 5", name="ck_activity_feedback_rating"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
