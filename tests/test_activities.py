@@ -643,3 +643,68 @@ def test_personal_provider_query_count_is_bounded(
         entries = calendar.personal_entries(student, utcnow(), utcnow() + timedelta(days=30))
     assert len(entries) == 8
     assert counter.count <= 6, counter.statements
+
+
+def test_moving_a_hosted_session_onto_another_commitment_is_refused(
+    db, create_series, create_activity_session, create_user
+):
+    mentor = create_user(Role.MENTOR)
+    series = create_series(organizers=[mentor])
+    first = create_activity_session(series=series, host_id=mentor.id)
+    second = create_activity_session(
+        series=series,
+        host_id=mentor.id,
+        starts_at=first.starts_at + timedelta(days=1),
+        venue_name="白公馆",
+        district="shapingba",
+    )
+    moved = _session_data(
+        second,
+        starts_at=first.starts_at,
+        ends_at=first.ends_at,
+        registration_closes_at=first.starts_at - timedelta(hours=1),
+    )
+    with pytest.raises(Conflict) as error:
+        activities.update_session(mentor, db.session.get(ActivitySession, second.id), moved)
+    assert error.value.field == "host_id"
+    db.session.rollback()
+    assert db.session.get(ActivitySession, second.id).starts_at == first.starts_at + timedelta(days=1)
+    # Assigning a free mentor as host at the clashing time works; the busy one is refused.
+    other = create_user(Role.MENTOR)
+    activities.update_session(
+        mentor, db.session.get(ActivitySession, second.id), _session_data(second, host_id=other.id)
+    )
+    db.session.commit()
+    assert db.session.get(ActivitySession, second.id).host_id == other.id
+
+
+def test_known_place_fills_address_and_district(db, create_series):
+    series = create_series()
+    organizer = series.organizers[0]
+    start = utcnow() + timedelta(days=5)
+    session = activities.create_session(
+        organizer,
+        series,
+        activities.SessionData(
+            title_zh="白公馆参观",
+            format=activities.ActivityFormat.VISIT,
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            capacity=20,
+            registration_opens_at=utcnow(),
+            registration_closes_at=start,
+            eligible_levels=[SchoolLevel.SENIOR_HIGH],
+            venue_kind=activities.VenueKind.PLACE,
+            venue_name="白公馆",
+        ),
+    )
+    assert session.district == "shapingba" and session.venue_address
+    assert session.place_key == "venue:白公馆"
+
+
+def test_waiting_counts_per_session(db, create_activity_session, create_student):
+    session = create_activity_session(capacity=1)
+    for _ in range(3):
+        _register(create_student(), session.id)
+    assert activities.waiting_counts([session.id]) == {session.id: 2}
+    assert activities.waiting_counts([]) == {}

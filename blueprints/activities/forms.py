@@ -18,16 +18,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from blueprints.forms import Form
 from portal.models import AUDIENCE_LABELS, FORMAT_LABELS, LEVEL_LABELS
 
-# Named outside places offered as suggestions (any other place may be typed).
-KNOWN_PLACES = [
-    ("红岩革命纪念馆", "渝中区红岩村52号", "yuzhong"),
-    ("渣滓洞", "沙坪坝区歌乐山镇渣滓洞路", "shapingba"),
-    ("白公馆", "沙坪坝区壮志路", "shapingba"),
-    ("歌乐山烈士陵园", "沙坪坝区烈士墓政法三村", "shapingba"),
-    ("曾家岩50号周公馆", "渝中区曾家岩50号", "yuzhong"),
-    ("重庆中国三峡博物馆", "渝中区人民路236号", "yuzhong"),
-]
-
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)

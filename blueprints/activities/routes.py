@@ -15,7 +15,6 @@ from sqlalchemy import select
 from blueprints.activities import bp
 from blueprints.activities import calendar_view as cal
 from blueprints.activities.forms import (
-    KNOWN_PLACES,
     ClassRegistrationForm,
     ConfirmForm,
     FeedbackForm,
@@ -29,6 +28,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import (
     FORMAT_LABELS,
+    KNOWN_PLACES,
     LEVEL_LABELS,
     ActivityFormat,
     ActivitySeries,
@@ -140,6 +140,7 @@ def public_calendar():
         previous=previous,
         following=following,
         sessions=sessions,
+        waiting=activities.waiting_counts(s.id for s in sessions),
         series_list=series_list,
         chosen=chosen,
         levels=LEVEL_LABELS,
@@ -156,10 +157,12 @@ def public_series_list():
 @bp.route("/series/<int:series_id>")
 def public_series(series_id: int):
     series = get_series(series_id)
+    sessions = activities.list_sessions(series)
     return render_template(
         "activities/series.html",
         series=series,
-        sessions=activities.list_sessions(series),
+        sessions=sessions,
+        waiting=activities.waiting_counts(s.id for s in sessions),
         following=activities.is_following(_viewer(), series),
         confirm=ConfirmForm(),
         now=utcnow(),
@@ -183,6 +186,7 @@ def public_session(session_id: int):
     return render_template(
         "activities/session.html",
         session=session,
+        waiting=activities.waiting_counts([session.id]),
         mine=mine,
         positions=positions,
         confirm=ConfirmForm(),

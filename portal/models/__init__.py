@@ -6,6 +6,7 @@ One module per area; add an area's import below when it lands.
 from portal.models.activities import (
     AUDIENCE_LABELS,
     FORMAT_LABELS,
+    KNOWN_PLACES,
     ActivityFormat,
     ActivitySeries,
     ActivitySession,
@@ -27,6 +28,7 @@ from portal.models.users import ROLE_LABELS, Role, User
 __all__ = [
     "AUDIENCE_LABELS",
     "FORMAT_LABELS",
+    "KNOWN_PLACES",
     "ActivityFormat",
     "ActivitySeries",
     "ActivitySession",

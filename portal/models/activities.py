@@ -75,6 +75,17 @@ AUDIENCE_LABELS = {
 }
 
 
+# Named outside places: address, district, English name (shown to English readers).
+KNOWN_PLACES = {
+    "红岩革命纪念馆": ("渝中区红岩村52号", "yuzhong", "Hongyan Revolutionary Memorial Hall"),
+    "渣滓洞": ("沙坪坝区歌乐山镇渣滓洞路", "shapingba", "Zhazidong Prison Site"),
+    "白公馆": ("沙坪坝区壮志路", "shapingba", "Baigongguan Prison Site"),
+    "歌乐山烈士陵园": ("沙坪坝区烈士墓政法三村", "shapingba", "Gele Mountain Martyrs' Cemetery"),
+    "曾家岩50号周公馆": ("渝中区曾家岩50号", "yuzhong", "Zhou Gongguan, 50 Zengjiayan"),
+    "重庆中国三峡博物馆": ("渝中区人民路236号", "yuzhong", "Chongqing China Three Gorges Museum"),
+}
+
+
 class VenueKind(enum.Enum):
     """Where a session happens. A portal resource (a university lab or library) becomes
     a third kind when the bookings area lands: add RESOURCE here plus a nullable
@@ -241,7 +252,10 @@ class ActivitySession(_Bilingual, TimestampMixin, db.Model):
     def venue_label(self) -> str:
         if self.venue_kind is VenueKind.SCHOOL and self.venue_school is not None:
             return self.venue_school.display_name()
-        return self.venue_name or ""
+        name = self.venue_name or ""
+        if name in KNOWN_PLACES and not str(get_locale() or "zh").startswith("zh"):
+            return KNOWN_PLACES[name][2]
+        return name
 
     @property
     def address(self) -> str:

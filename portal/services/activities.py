@@ -32,6 +32,7 @@ from portal.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.i18n import fmt_datetime
 from portal.models import (
+    KNOWN_PLACES,
     LEVEL_LABELS,
     ActivityFormat,
     ActivitySeries,
@@ -198,6 +199,10 @@ def _validate_session(series: ActivitySeries, data: SessionData, seats_taken: in
         if school is None:
             errors["venue_school_id"] = _l("Choose the school where the session takes place.")
     else:
+        known = KNOWN_PLACES.get(_clean(data.venue_name))
+        if known:
+            data.venue_address = _clean(data.venue_address) or known[0]
+            data.district = data.district or known[1]
         if not _clean(data.venue_name):
             errors["venue_name"] = _l("Enter the name of the place, e.g. 红岩革命纪念馆.")
         if data.district not in DISTRICTS:
@@ -584,6 +589,20 @@ def waitlist_position(registration: Registration) -> int | None:
         )
     )
     return (ahead or 0) + 1
+
+
+def waiting_counts(session_ids) -> dict[int, int]:
+    """Entries on the waitlist per session, in one query (for lists and calendars). A session
+    with anyone waiting takes no new direct registrations, whatever seats are free."""
+    ids = list(session_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Registration.session_id, func.count(Registration.id))
+        .where(Registration.session_id.in_(ids), Registration.status == WAITLISTED)
+        .group_by(Registration.session_id)
+    )
+    return {session_id: count for session_id, count in rows}
 
 
 def registrations_of(user: User, session: ActivitySession) -> list[Registration]:
