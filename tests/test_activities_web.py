@@ -362,3 +362,19 @@ def test_follow_series_and_new_session_notification(client, create_series, creat
     assert db.session.scalar(select(Notification).where(Notification.user_id == student.id)).kind == (
         "activity_new_session"
     )
+
+
+def test_cancel_redirect_stays_on_this_site(client, create_activity_session, create_student, login_as, db):
+    session = create_activity_session()
+    student = create_student()
+    registration = activities.register(student, session.id)
+    db.session.commit()
+    login_as(student)
+    response = client.post(f"/activities/registrations/{registration.id}/cancel", data={"back": "//evil.example/x"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/activities/sessions/{session.id}")
+    other = create_student()
+    again = activities.register(other, session.id)
+    db.session.commit()
+    assert client.post(f"/activities/registrations/{again.id}/cancel").status_code == 404
+    assert client.post("/activities/registrations/999999/cancel").status_code == 404

@@ -21,7 +21,7 @@ from blueprints.activities.forms import (
     SeriesForm,
     SessionForm,
 )
-from blueprints.web import apply_domain_error, role_required
+from blueprints.web import apply_domain_error, is_safe_next, role_required
 from portal import permissions
 from portal.districts import DISTRICTS, district_choices
 from portal.errors import DomainError
@@ -266,7 +266,8 @@ def cancel_registration(registration_id: int):
         session_id = registration.session_id
         db.session.commit()
         flash(_("The registration is cancelled."), "success")
-    return redirect(request.form.get("back") or url_for("activities.public_session", session_id=session_id))
+    back = request.form.get("back")
+    return redirect(back if is_safe_next(back) else url_for("activities.public_session", session_id=session_id))
 
 
 @bp.route("/series/<int:series_id>/follow", methods=["POST"])
