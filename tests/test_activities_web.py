@@ -378,3 +378,23 @@ def test_cancel_redirect_stays_on_this_site(client, create_activity_session, cre
     db.session.commit()
     assert client.post(f"/activities/registrations/{again.id}/cancel").status_code == 404
     assert client.post("/activities/registrations/999999/cancel").status_code == 404
+
+
+def test_organizer_removes_a_participant_from_the_roster(client, create_activity_session, create_student, login_as, db):
+    from portal.models import Notification
+
+    session = create_activity_session(capacity=1)
+    first, second = create_student(), create_student()
+    removed = activities.register(first, session.id)
+    db.session.commit()
+    activities.register(second, session.id)
+    db.session.commit()
+    login_as(session.series.organizers[0])
+    roster = client.get(f"/activities/manage/sessions/{session.id}/roster").get_data(as_text=True)
+    assert f'formaction="/activities/registrations/{removed.id}/cancel"' in roster
+    back = f"/activities/manage/sessions/{session.id}/roster"
+    response = client.post(f"/activities/registrations/{removed.id}/cancel", data={"back": back})
+    assert response.headers["Location"].endswith(back)
+    assert db.session.get(Registration, removed.id).status.value == "cancelled"
+    kinds = {n.kind for n in db.session.scalars(select(Notification))}
+    assert kinds == {"activity_removed", "activity_promoted"}
