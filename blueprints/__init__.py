@@ -7,6 +7,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from blueprints.account import bp as account_bp
+    from blueprints.activities import bp as activities_bp
     from blueprints.admin import bp as admin_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.bookings import bp as bookings_bp
@@ -21,3 +22,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(lectures_bp, url_prefix="/lectures")
     app.register_blueprint(feeds_bp, url_prefix="/feeds")
     app.register_blueprint(bookings_bp, url_prefix="/bookings")
+    app.register_blueprint(activities_bp, url_prefix="/activities")

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from portal.errors import Conflict, NotAllowed, NotFound, QuotaExceeded, ValidationFailed
 from portal.models import (
-    Attendance,
     Booking,
+    BookingAttendance,
     BookingStatus,
     Closure,
     Notification,
@@ -412,13 +412,13 @@ def test_check_in_on_the_day(db, lab, teacher, create_booking):
     db.session.rollback()
     bookings.check_in(manager, booking, True, 28, now=shanghai(2026, 11, 11, 9, 5))
     db.session.commit()
-    assert booking.attendance is Attendance.ATTENDED and booking.actual_count == 28
+    assert booking.attendance is BookingAttendance.ATTENDED and booking.actual_count == 28
     other = create_booking(
         resource=lab, requested_by=teacher, day=day, start=time(14, 0), end=time(16, 0), status=BookingStatus.APPROVED
     )
     bookings.check_in(manager, other, False, None, now=shanghai(2026, 11, 11, 17, 0))
     db.session.commit()
-    assert other.attendance is Attendance.NO_SHOW
+    assert other.attendance is BookingAttendance.NO_SHOW
 
 
 # Finding a slot ----------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def upgrade():
     sa.Column('cancel_reason', sa.String(length=500), nullable=True),
     sa.Column('cancelled_by_id', sa.Integer(), nullable=True),
     sa.Column('cancelled_at', portal.timeutil.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('attendance', sa.Enum('attended', 'no_show', name='attendance', native_enum=False, create_constraint=True, length=24), nullable=True),
+    sa.Column('attendance', sa.Enum('attended', 'no_show', name='bookingattendance', native_enum=False, create_constraint=True, length=24), nullable=True),
     sa.Column('actual_count', sa.Integer(), nullable=True),
     sa.Column('checked_in_at', portal.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.Column('calendar_sequence', sa.Integer(), nullable=False),

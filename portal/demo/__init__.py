@@ -7,6 +7,7 @@ line to SEEDERS. Every seeder takes and extends the shared `DemoContext`.
 from __future__ import annotations
 
 from portal.demo import accounts as accounts_demo
+from portal.demo import activities as activities_demo
 from portal.demo import bookings as bookings_demo
 from portal.demo import feeds as feeds_demo
 from portal.demo import lectures as lectures_demo
@@ -16,6 +17,7 @@ SEEDERS = [
     accounts_demo.seed,
     bookings_demo.seed,
     lectures_demo.seed,
+    activities_demo.seed,
     # Last: feeds only read what the other areas seeded.
     feeds_demo.seed,
 ]

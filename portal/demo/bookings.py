@@ -14,8 +14,8 @@ from flask_babel import lazy_gettext as _l
 from portal.demo.context import DemoContext
 from portal.extensions import db
 from portal.models import (
-    Attendance,
     Booking,
+    BookingAttendance,
     BookingStatus,
     Closure,
     OpeningHours,
@@ -432,10 +432,10 @@ def seed(ctx: DemoContext) -> None:
             booking.cancelled_at = now - timedelta(days=1)
             booking.calendar_sequence = 1
         if attendance == "no_show":
-            booking.attendance, booking.actual_count = Attendance.NO_SHOW, 0
+            booking.attendance, booking.actual_count = BookingAttendance.NO_SHOW, 0
             booking.checked_in_at = end_at
         elif isinstance(attendance, int):
-            booking.attendance, booking.actual_count = Attendance.ATTENDED, attendance
+            booking.attendance, booking.actual_count = BookingAttendance.ATTENDED, attendance
             booking.checked_in_at = start_at
         db.session.add(booking)
         taken.append(booking)

@@ -3,6 +3,23 @@
 One module per area; add an area's import below when it lands.
 """
 
+from portal.models.activities import (
+    AUDIENCE_LABELS,
+    FORMAT_LABELS,
+    KNOWN_PLACES,
+    ActivityFormat,
+    ActivitySeries,
+    ActivitySession,
+    Attendance,
+    AttendanceMethod,
+    Audience,
+    Feedback,
+    Registration,
+    RegistrationStatus,
+    SeriesSubscription,
+    SessionStatus,
+    VenueKind,
+)
 from portal.models.audit import AuditEntry
 from portal.models.bookings import (
     ACTIVE_STATUSES,
@@ -10,8 +27,8 @@ from portal.models.bookings import (
     BOOKING_STATUS_LABELS,
     RESOURCE_KIND_LABELS,
     WEEKDAY_LABELS,
-    Attendance,
     Booking,
+    BookingAttendance,
     BookingStatus,
     CalendarOverride,
     Closure,
@@ -38,6 +55,21 @@ from portal.models.schools import LEVEL_LABELS, School, SchoolLevel
 from portal.models.users import ROLE_LABELS, Role, User
 
 __all__ = [
+    "AUDIENCE_LABELS",
+    "FORMAT_LABELS",
+    "KNOWN_PLACES",
+    "ActivityFormat",
+    "ActivitySeries",
+    "ActivitySession",
+    "Attendance",
+    "AttendanceMethod",
+    "Audience",
+    "Feedback",
+    "Registration",
+    "RegistrationStatus",
+    "SeriesSubscription",
+    "SessionStatus",
+    "VenueKind",
     "GRADE_LABELS",
     "STATUS_LABELS",
     "THEME_LABELS",
@@ -54,8 +86,8 @@ __all__ = [
     "BOOKING_STATUS_LABELS",
     "RESOURCE_KIND_LABELS",
     "WEEKDAY_LABELS",
-    "Attendance",
     "Booking",
+    "BookingAttendance",
     "BookingStatus",
     "CalendarOverride",
     "Closure",

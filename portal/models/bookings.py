@@ -233,7 +233,7 @@ BOOKING_STATUS_LABELS = {
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED)
 
 
-class Attendance(enum.Enum):
+class BookingAttendance(enum.Enum):
     ATTENDED = "attended"
     NO_SHOW = "no_show"
 
@@ -243,8 +243,8 @@ class Attendance(enum.Enum):
 
 
 ATTENDANCE_LABELS = {
-    Attendance.ATTENDED: _l("Attended"),
-    Attendance.NO_SHOW: _l("No-show"),
+    BookingAttendance.ATTENDED: _l("Attended"),
+    BookingAttendance.NO_SHOW: _l("No-show"),
 }
 
 
@@ -280,7 +280,7 @@ class Booking(TimestampMixin, db.Model):
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    attendance: Mapped[Attendance | None] = mapped_column(enum_type(Attendance))
+    attendance: Mapped[BookingAttendance | None] = mapped_column(enum_type(BookingAttendance))
     actual_count: Mapped[int | None] = mapped_column(Integer)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     calendar_sequence: Mapped[int] = mapped_column(Integer, default=0, nullable=False)

@@ -24,8 +24,8 @@ from portal.errors import Conflict, DomainError, NotAllowed, NotFound, QuotaExce
 from portal.extensions import db
 from portal.models import (
     ACTIVE_STATUSES,
-    Attendance,
     Booking,
+    BookingAttendance,
     BookingStatus,
     Closure,
     Resource,
@@ -656,10 +656,10 @@ def check_in(
             raise ValidationFailed(
                 _l("At most %(capacity)d visitors fit.", capacity=booking.resource.capacity), field="actual_count"
             )
-        booking.attendance = Attendance.ATTENDED
+        booking.attendance = BookingAttendance.ATTENDED
         booking.actual_count = actual_count
     else:
-        booking.attendance = Attendance.NO_SHOW
+        booking.attendance = BookingAttendance.NO_SHOW
         booking.actual_count = 0
     booking.checked_in_at = now
     audit.record(actor, "booking.check_in", "booking", booking.id)
@@ -990,3 +990,12 @@ def single_booking_entry(viewer: User | None, booking_id: int) -> calendar.Calen
 calendar.register_personal_provider("booking", personal_calendar)
 calendar.register_public_provider("resource", public_resource_calendar)
 calendar.register_single_provider("booking", single_booking_entry)
+
+
+def _describe_resource(resource_id: int) -> str | None:
+    """Public busy-block feed title of a resource; None when unknown or inactive."""
+    resource = db.session.get(Resource, resource_id)
+    return resource.display_name() if resource is not None and resource.active else None
+
+
+calendar.register_public_scope("resource", _describe_resource)

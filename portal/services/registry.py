@@ -6,6 +6,7 @@ from __future__ import annotations
 
 def load_area_services() -> None:
     from portal.services import (  # noqa: F401
+        activities,
         bookings,
         commitments,
         feeds,
