@@ -132,7 +132,7 @@ def test_session_page_for_anonymous_shows_seats_and_login(client, calendar_data)
     html = client.get(f"/activities/sessions/{session.id}").get_data(as_text=True)
     assert "剩余 30 个名额" in html or "30 seats left" in html
     assert "/auth/login" in html
-    assert "/feeds/event/session/" not in html  # the feeds area is not installed here
+    assert "/feeds/event/session/" in html  # the single-event download
 
 
 def test_student_registers_and_cancels_through_the_pages(client, calendar_data, create_student, login_as, db):

@@ -169,11 +169,9 @@ def public_series(series_id: int):
     )
 
 
-def _ics_link(session: ActivitySession) -> str | None:
-    """The feeds area builds the download; link to it only when it is installed."""
-    if "feeds.event_ics" in current_app.view_functions:
-        return f"/feeds/event/session/{session.id}.ics"
-    return None
+def _ics_link(session: ActivitySession) -> str:
+    """The single-event download, served by the feeds area from the same calendar entry."""
+    return url_for("feeds.public_event", kind="session", record_id=session.id)
 
 
 @bp.route("/sessions/<int:session_id>")
