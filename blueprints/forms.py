@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import SubmitField
 from wtforms.i18n import get_translations
 
 from portal.i18n import is_chinese
@@ -17,3 +19,9 @@ class Form(FlaskForm):
             if key not in _TRANSLATIONS:
                 _TRANSLATIONS[key] = get_translations([key])
             return _TRANSLATIONS[key]
+
+
+class ConfirmForm(Form):
+    """An empty form: a POST button with a CSRF token, for actions that need no input."""
+
+    submit = SubmitField(_l("Confirm"))

@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from blueprints.forms import Form
+from blueprints.forms import ConfirmForm, Form  # noqa: F401  (ConfirmForm re-exported for the routes)
 from portal.models import AUDIENCE_LABELS, FORMAT_LABELS, LEVEL_LABELS
 
 
@@ -110,9 +110,3 @@ class FeedbackForm(Form):
     )
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=1000)])
     submit = SubmitField(_l("Send"))
-
-
-class ConfirmForm(Form):
-    """An empty form: a POST button with a CSRF token."""
-
-    submit = SubmitField(_l("Confirm"))

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from blueprints.forms import Form
+from blueprints.forms import ConfirmForm, Form  # noqa: F401  (ConfirmForm re-exported for the routes)
 from portal.models import LEVEL_LABELS, ROLE_LABELS
 
 
@@ -31,9 +31,3 @@ class SchoolForm(Form):
     under_resourced = BooleanField(_l("Under-resourced district (gets priority booking)"))
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
     submit = SubmitField(_l("Save"))
-
-
-class ConfirmForm(Form):
-    """An empty form: a POST button with a CSRF token."""
-
-    submit = SubmitField(_l("Confirm"))

@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from blueprints.forms import Form
+from blueprints.forms import ConfirmForm, Form  # noqa: F401  (ConfirmForm re-exported for the routes)
 from portal.models import RESOURCE_KIND_LABELS, WEEKDAY_LABELS
 
 
@@ -210,7 +210,3 @@ class OverrideForm(Form):
         _l("Name"), validators=[DataRequired(message=_l("Enter a name, e.g. 春节 or 国庆节调休.")), Length(max=120)]
     )
     submit = SubmitField(_l("Save"))
-
-
-class ConfirmForm(Form):
-    submit = SubmitField(_l("Confirm"))

@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from blueprints.forms import Form
+from blueprints.forms import ConfirmForm, Form  # noqa: F401  (ConfirmForm re-exported for the routes)
 from portal.models import GRADE_LABELS, THEME_LABELS
 from portal.services.lectures import Window
 from portal.timeutil import local_datetime
@@ -107,10 +107,6 @@ class ReasonForm(Form):
         validators=[DataRequired(message=_l("Give a reason, so the other side understands.")), Length(max=300)],
     )
     submit = SubmitField(_l("Submit"))
-
-
-class ConfirmForm(Form):
-    submit = SubmitField(_l("Confirm"))
 
 
 class DeliveryForm(Form):
