@@ -6,6 +6,7 @@ sees it approved and has a notification."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.demo import DEMO_PASSWORD, seed_demo
 from portal.services import holidays
@@ -62,7 +63,7 @@ def test_teacher_books_a_lab_next_wednesday_and_the_manager_approves(page, demo)
 
     upcoming = page.get_by_test_id("upcoming")
     item = upcoming.locator("li", has_text="物理实验教学中心")
-    assert item.locator("[data-status='pending']").is_visible()
+    expect(item.locator("[data-status='pending']")).to_be_visible()
     log_out(page)
 
     log_in(page, manager.email)
@@ -71,13 +72,14 @@ def test_teacher_books_a_lab_next_wednesday_and_the_manager_approves(page, demo)
     request = todo.locator("li", has_text="物理实验教学中心")
     assert "重庆市巴蜀中学校" in request.inner_text()
     request.get_by_role("button", name="批准").click()
-    assert "已批准" in page.content()
+    expect(page.locator("body")).to_contain_text("已批准")
     assert page.get_by_test_id("todo").locator("li", has_text="物理实验教学中心").count() == 0
     log_out(page)
 
     log_in(page, teacher.email)
     page.goto("/bookings/mine")
     item = page.get_by_test_id("upcoming").locator("li", has_text="物理实验教学中心")
-    assert item.locator("[data-status='approved']").is_visible()
+    expect(item.locator("[data-status='approved']")).to_be_visible()
     page.goto("/account/notifications")
-    assert "物理实验教学中心" in page.content() and "通过" in page.content()
+    expect(page.locator("body")).to_contain_text("物理实验教学中心")
+    expect(page.locator("body")).to_contain_text("通过")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.demo import DEMO_PASSWORD, seed_demo
@@ -30,7 +31,7 @@ def log_in_as(page, user):
     page.get_by_label("邮箱").fill(user.email)
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
-    assert page.get_by_role("heading", name=f"欢迎，{user.display_name}").is_visible()
+    expect(page.get_by_role("heading", name=f"欢迎，{user.display_name}")).to_be_visible()
 
 
 def kinds_for(db, user):
@@ -58,7 +59,7 @@ def test_request_claim_confirm_deliver_rate(page, demo, db, tmp_path):
     assert "听众至少为 1 人" in page.locator("#audience_size-error").inner_text()
     page.get_by_label("听众人数").fill("260")
     page.get_by_role("button", name="发布需求").click()
-    assert "讲座需求已发布" in page.content()
+    expect(page.locator("body")).to_contain_text("讲座需求已发布")
     lecture_url = page.url
     page.screenshot(path=str(tmp_path / "request-posted.png"))
 
@@ -73,16 +74,16 @@ def test_request_claim_confirm_deliver_rate(page, demo, db, tmp_path):
     listing.get_by_role("link", name="科学家精神与山区少年的科学梦").click()
     page.locator("input[name=window_id]").first.check()
     page.get_by_role("button", name="认领这场讲座").click()
-    assert "您已认领这场讲座" in page.content()
+    expect(page.locator("body")).to_contain_text("您已认领这场讲座")
     assert "lecture_claimed" in kinds_for(db, teacher)
 
     # The teacher sees the notification and confirms.
     log_in_as(page, teacher)
     page.goto("/account/notifications")
-    assert "已有导师报名您的讲座需求" in page.content()
+    expect(page.locator("body")).to_contain_text("已有导师报名您的讲座需求")
     page.goto(lecture_url)
     page.get_by_role("button", name="确认讲座").click()
-    assert "讲座已确认" in page.content()
+    expect(page.locator("body")).to_contain_text("讲座已确认")
     assert "lecture_confirmed" in kinds_for(db, mentor)
 
     # The day of the lecture passes.
@@ -98,7 +99,7 @@ def test_request_claim_confirm_deliver_rate(page, demo, db, tmp_path):
     page.get_by_label("到场人数").fill("248")
     page.get_by_label("讲座情况说明").fill("学生提问踊跃。")
     page.get_by_role("button", name="登记授课").click()
-    assert "已登记授课" in page.content()
+    expect(page.locator("body")).to_contain_text("已登记授课")
     assert "lecture_delivered" in kinds_for(db, teacher)
 
     # The teacher rates it; both see attendance and rating on the lecture page.
@@ -107,13 +108,13 @@ def test_request_claim_confirm_deliver_rate(page, demo, db, tmp_path):
     page.get_by_label("5", exact=True).check()
     page.get_by_label("评语").fill("讲得深入浅出，学生很受鼓舞。")
     page.get_by_role("button", name="提交反馈").click()
-    assert "感谢您的反馈" in page.content()
+    expect(page.locator("body")).to_contain_text("感谢您的反馈")
     assert "lecture_feedback" in kinds_for(db, mentor)
     log_in_as(page, mentor)
     page.goto(lecture_url)
     assert "248" in page.get_by_test_id("attendance").inner_text()
     assert "5 分" in page.get_by_test_id("rating").inner_text()
-    assert "讲得深入浅出" in page.content()
+    expect(page.locator("body")).to_contain_text("讲得深入浅出")
     page.screenshot(path=str(tmp_path / "lecture-rated.png"), full_page=True)
     db.session.commit()
     assert db.session.get(LectureRequest, lecture.id).status is LectureStatus.REVIEWED
