@@ -7,8 +7,34 @@ from portal.models.audit import AuditEntry
 from portal.models.notifications import Notification, OutboxEmail, OutboxStatus
 from portal.models.schools import LEVEL_LABELS, School, SchoolLevel
 from portal.models.users import ROLE_LABELS, Role, User
+from portal.models.transition import (  # noqa: E402  (after User: relationships name it)
+    AdminPlanAccess,
+    Adjustment,
+    CheckIn,
+    Consent,
+    Escalation,
+    EscalationStep,
+    GroupMember,
+    PhaseChange,
+    RiskChange,
+    RiskThresholds,
+    TransitionPlan,
+    WorkingGroup,
+)
 
 __all__ = [
+    "AdminPlanAccess",
+    "Adjustment",
+    "CheckIn",
+    "Consent",
+    "Escalation",
+    "EscalationStep",
+    "GroupMember",
+    "PhaseChange",
+    "RiskChange",
+    "RiskThresholds",
+    "TransitionPlan",
+    "WorkingGroup",
     "LEVEL_LABELS",
     "ROLE_LABELS",
     "AuditEntry",
