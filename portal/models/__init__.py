@@ -6,10 +6,9 @@ One module per area; add an area's import below when it lands.
 from portal.models.audit import AuditEntry
 from portal.models.notifications import Notification, OutboxEmail, OutboxStatus
 from portal.models.schools import LEVEL_LABELS, School, SchoolLevel
-from portal.models.users import ROLE_LABELS, Role, User
 from portal.models.transition import (  # noqa: E402  (after User: relationships name it)
-    AdminPlanAccess,
     Adjustment,
+    AdminPlanAccess,
     CheckIn,
     Consent,
     Escalation,
@@ -21,6 +20,7 @@ from portal.models.transition import (  # noqa: E402  (after User: relationships
     TransitionPlan,
     WorkingGroup,
 )
+from portal.models.users import ROLE_LABELS, Role, User
 
 __all__ = [
     "AdminPlanAccess",

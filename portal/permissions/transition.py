@@ -2,15 +2,16 @@
 
 Who sees what (paper 二(二)2 division of labour; PIPL for minors):
 
-| viewer                       | plan overview | indicators/risk | handover | academic notes | psych. notes | career notes |
-| ---------------------------- | ------------- | --------------- | -------- | -------------- | ------------ | ------------ |
-| the group's mentor           | yes           | yes             | yes      | yes            | yes          | yes          |
-| the group's activist         | yes           | yes             | yes      | yes            | yes          | yes          |
-| the group's cadres           | yes           | yes             | yes      | yes            | no           | no           |
-| the student                  | yes           | yes             | yes      | yes            | yes          | yes          |
-| the handover teacher         | handover only | no              | yes      | no             | no           | no           |
-| admin with audited access    | yes           | yes             | yes      | no             | no           | no           |
-| anyone else (incl. mentees)  | no            | no              | no       | no             | no           | no           |
+| viewer                   | overview | indicators, risk | handover | academic | psych. | career |
+| ------------------------ | -------- | ---------------- | -------- | -------- | ------ | ------ |
+| the group's mentor       | yes      | yes              | yes      | yes      | yes    | yes    |
+| the group's activist     | yes      | yes              | yes      | yes      | yes    | yes    |
+| the group's cadres       | yes      | yes              | yes      | yes      | no     | no     |
+| the student              | yes      | yes              | yes      | yes      | yes    | yes    |
+| the handover teacher     | no       | no               | yes      | no       | no     | no     |
+| admin, audited access    | yes      | yes              | yes      | no       | no     | no     |
+| anyone else (mentees...) | no       | no               | no       | no       | no     | no     |
+(the last three columns are personal notes and goals of each dimension)
 """
 
 from __future__ import annotations

@@ -5,4 +5,7 @@ from __future__ import annotations
 
 
 def load_area_services() -> None:
-    from portal.services import commitments  # noqa: F401
+    from portal.services import (
+        commitments,  # noqa: F401
+        transition,  # noqa: F401
+    )
