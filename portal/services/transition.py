@@ -716,7 +716,7 @@ def record_consent(
     if subject is ConsentSubject.GUARDIAN and not (relationship_to_student or "").strip():
         errors["relationship_to_student"] = _l("Say how the guardian is related to the student.")
     if not scopes:
-        errors["scopes"] = _l("Choose at least one kind of notes the consent covers.")
+        errors["scope_academic"] = _l("Choose at least one kind of notes the consent covers.")
     if given_on > local_today():
         errors["given_on"] = _l("Consent cannot be dated in the future.")
     if errors:
@@ -933,6 +933,18 @@ def view_plan(viewer: User, plan: TransitionPlan, today: date | None = None) -> 
     view.recorded.sort(key=lambda c: c.held_at, reverse=True)
     view.consent_ok = {d: consent_covers(plan, d) for d in Dimension}
     return view
+
+
+def record_notes_read(viewer: User, plan: TransitionPlan, dimension: Dimension) -> None:
+    """The notes page of one dimension: one audit row naming the kind of notes only."""
+    if not perms.can_view_notes(viewer, plan, dimension):
+        raise NotAllowed(_l("Your role does not see these notes."))
+    audit.record(viewer, "read", "transition_plan", plan.id, detail=NOTE_KINDS[dimension])
+
+
+def default_held_at() -> datetime:
+    """The form's default: now, to the minute, as Shanghai wall-clock time (naive for the input)."""
+    return to_local(utcnow()).replace(second=0, microsecond=0, tzinfo=None)
 
 
 def open_admin_access(actor: User, plan: TransitionPlan, reason: str) -> AdminPlanAccess:
