@@ -31,7 +31,6 @@ from blueprints.transition.forms import (
     aware,
 )
 from blueprints.web import apply_domain_error, role_required
-from portal import permissions as perms
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import CheckIn, Consent, Escalation, GroupMember, Role, School, SchoolLevel, User, WorkingGroup
@@ -48,6 +47,7 @@ from portal.models.transition import (
     Phase,
     RiskLevel,
 )
+from portal.permissions import transition as perms
 from portal.services import accounts, risk, transition
 from portal.timeutil import local_today
 

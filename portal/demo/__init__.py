@@ -7,10 +7,12 @@ line to SEEDERS. Every seeder takes and extends the shared `DemoContext`.
 from __future__ import annotations
 
 from portal.demo import accounts as accounts_demo
+from portal.demo import transition as transition_demo
 from portal.demo.context import DEMO_PASSWORD, DemoContext
 
 SEEDERS = [
     accounts_demo.seed,
+    transition_demo.seed,
 ]
 
 

@@ -213,4 +213,5 @@ def can_view_group_dashboard(user: User | None, group: WorkingGroup) -> bool:
 
 
 def can_view_group(user: User | None, group: WorkingGroup) -> bool:
-    return can_manage_group(user, group) or group_role(user, group) is not None
+    """Mentees do not see the group page: its member list would tell them who else is a mentee."""
+    return can_manage_group(user, group) or group_role(user, group) in STAFF_ROLES

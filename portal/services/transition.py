@@ -23,7 +23,6 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal import permissions as perms
 from portal.database import lock_for_write
 from portal.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
@@ -58,6 +57,7 @@ from portal.models.transition import (
     Phase,
     RiskLevel,
 )
+from portal.permissions import transition as perms
 from portal.services import audit, calendar, commitments, notifications, risk
 from portal.timeutil import local_today, overlap_clause, to_local, utcnow
 
@@ -222,10 +222,12 @@ def activate_group(actor: User, group: WorkingGroup) -> WorkingGroup:
 
 
 def groups_for(user: User) -> list[WorkingGroup]:
-    """Groups the user leads or belongs to (all groups for an admin)."""
+    """Groups the user leads or serves as activist or cadre (all groups for an admin)."""
     stmt = select(WorkingGroup).options(selectinload(WorkingGroup.members), joinedload(WorkingGroup.mentor))
     if not user.is_admin:
-        member_of = select(GroupMember.group_id).where(GroupMember.user_id == user.id)
+        member_of = select(GroupMember.group_id).where(
+            GroupMember.user_id == user.id, GroupMember.role != GroupRole.MENTEE
+        )
         stmt = stmt.where(or_(WorkingGroup.mentor_id == user.id, WorkingGroup.id.in_(member_of)))
     return list(db.session.scalars(stmt.order_by(WorkingGroup.name)))
 
