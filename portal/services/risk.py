@@ -12,6 +12,7 @@ Tiers, with thresholds an admin sets:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -315,6 +316,14 @@ def _chart_config(**extra) -> dict:
     )
 
 
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
+
+
+def _render(chart) -> str:
+    """Inline SVG without pygal's configuration script: the chart needs no JavaScript."""
+    return _SCRIPT.sub("", chart.render(is_unicode=True))
+
+
 def plan_chart_svg(outcome: PlanOutcome) -> str:
     """GPA and risk level (0 none … 3 high) over the recorded check-ins."""
     checkins = recorded_checkins(outcome.plan)
@@ -332,7 +341,7 @@ def plan_chart_svg(outcome: PlanOutcome) -> str:
                 level = change.to_level
         levels.append(level.rank if level else None)
     chart.add(_("Risk level (0 = none, 3 = high)"), levels)
-    return chart.render(is_unicode=True)
+    return _render(chart)
 
 
 def group_chart_svg(outcome: GroupOutcome) -> str:
@@ -345,4 +354,4 @@ def group_chart_svg(outcome: GroupOutcome) -> str:
     start, now = outcome.level_counts(True), outcome.level_counts(False)
     chart.add(_("At the start"), [start[level] for level in levels])
     chart.add(_("Now"), [now[level] for level in levels])
-    return chart.render(is_unicode=True)
+    return _render(chart)
