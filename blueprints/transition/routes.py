@@ -528,7 +528,7 @@ def checkin_new(plan_id: int):
             mood=form.mood.data,
             scale_name=form.scale_name.data,
             scale_score=form.scale_score.data,
-            notes={d: getattr(form, f"notes_{d.value}").data for d in Dimension if hasattr(form, f"notes_{d.value}")},
+            notes={d: form[f"notes_{d.value}"].data for d in Dimension if f"notes_{d.value}" in form},
             follow_ups=form.follow_ups.data,
         )
         try:
