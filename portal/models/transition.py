@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Enum,
     Float,
     ForeignKey,
     Integer,
@@ -30,6 +31,20 @@ from portal.models.base import TimestampMixin, enum_type
 from portal.models.schools import School
 from portal.models.users import User
 from portal.timeutil import UTCDateTime, utcnow
+
+
+def named_enum(enum_cls: type[enum.Enum], name: str) -> Enum:
+    """`enum_type` with its own name: two columns of one enum in one table need distinct
+    CHECK constraint names (PostgreSQL refuses duplicates within a table)."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+        name=name,
+    )
 
 
 class GroupStatus(enum.Enum):
@@ -230,8 +245,10 @@ class TransitionPlan(TimestampMixin, db.Model):
     goal_academic: Mapped[str | None] = mapped_column(Text)
     goal_psychological: Mapped[str | None] = mapped_column(Text)
     goal_career: Mapped[str | None] = mapped_column(Text)
-    computed_risk: Mapped[RiskLevel] = mapped_column(enum_type(RiskLevel), default=RiskLevel.NONE, nullable=False)
-    risk_override: Mapped[RiskLevel | None] = mapped_column(enum_type(RiskLevel))
+    computed_risk: Mapped[RiskLevel] = mapped_column(
+        named_enum(RiskLevel, "computed_risk"), default=RiskLevel.NONE, nullable=False
+    )
+    risk_override: Mapped[RiskLevel | None] = mapped_column(named_enum(RiskLevel, "risk_override"))
     risk_override_reason: Mapped[str | None] = mapped_column(String(300))
     risk_overridden_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
@@ -270,8 +287,8 @@ class PhaseChange(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("transition_plan.id", ondelete="CASCADE"), index=True)
-    from_phase: Mapped[Phase] = mapped_column(enum_type(Phase), nullable=False)
-    to_phase: Mapped[Phase] = mapped_column(enum_type(Phase), nullable=False)
+    from_phase: Mapped[Phase] = mapped_column(named_enum(Phase, "from_phase"), nullable=False)
+    to_phase: Mapped[Phase] = mapped_column(named_enum(Phase, "to_phase"), nullable=False)
     reason: Mapped[str] = mapped_column(String(500), nullable=False)
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
@@ -373,8 +390,8 @@ class RiskChange(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("transition_plan.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
-    from_level: Mapped[RiskLevel | None] = mapped_column(enum_type(RiskLevel))
-    to_level: Mapped[RiskLevel] = mapped_column(enum_type(RiskLevel), nullable=False)
+    from_level: Mapped[RiskLevel | None] = mapped_column(named_enum(RiskLevel, "from_level"))
+    to_level: Mapped[RiskLevel] = mapped_column(named_enum(RiskLevel, "to_level"), nullable=False)
     overridden: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     reason: Mapped[str | None] = mapped_column(String(300))
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
