@@ -257,6 +257,8 @@ def plan_new(group_id: int):
 @bp.route("/handover/new", methods=["GET", "POST"])
 @role_required(Role.TEACHER)
 def handover_new():
+    if not perms.can_hand_over(current_user):
+        abort(403)
     form = HandoverForm()
     form.student_id.choices = [
         (s.id, f"{s.display_name} · {s.grade or ''}") for s in transition.handover_candidates(current_user)

@@ -111,6 +111,18 @@ def can_view_handover(user: User | None, plan: TransitionPlan) -> bool:
     return plan_role(user, plan) in (*STAFF_ROLES, "student", "handover", "admin")
 
 
+def can_hand_over(user: User | None) -> bool:
+    """Senior-high teachers hand their graduating students over to a university group."""
+    from portal.models import Role, SchoolLevel
+
+    return (
+        _authenticated(user)
+        and user.role is Role.TEACHER
+        and user.school is not None
+        and user.school.level is SchoolLevel.SENIOR_HIGH
+    )
+
+
 def can_edit_handover(user: User | None, plan: TransitionPlan) -> bool:
     return plan_role(user, plan) == "handover" and plan.phase is Phase.HANDOVER
 

@@ -38,7 +38,6 @@ from portal.models import (
     RiskChange,
     Role,
     School,
-    SchoolLevel,
     TransitionPlan,
     User,
     WorkingGroup,
@@ -276,7 +275,7 @@ def open_handover(
     if group is None or student is None:
         raise NotFound(_l("That group does not exist."))
     school = actor.school
-    if actor.role is not Role.TEACHER or school is None or school.level is not SchoolLevel.SENIOR_HIGH:
+    if not perms.can_hand_over(actor):
         raise NotAllowed(_l("Only a senior-high school teacher hands a student over."))
     if student.role is not Role.STUDENT or student.school_id != school.id:
         raise ValidationFailed(_l("Choose a student of your own school."), field="student_id")
