@@ -409,7 +409,7 @@ def test_web_phase_change_makes_schedule_monthly(client, login_as, create_transi
     response = client.post(f"/transition/plans/{plan.id}/phase", data={"phase": "stable", "reason": "各项指标稳定"})
     assert response.status_code == 302
     html = client.get(f"/transition/plans/{plan.id}").get_data(as_text=True)
-    assert "每个月" in html or "every month" in html
+    assert "每月面谈一次" in html
     db.session.rollback()
     assert db.session.get(TransitionPlan, plan.id).phase is Phase.STABLE
 
@@ -453,3 +453,27 @@ def test_handover_teacher_web_flow(client, login_as, create_transition_group, se
     login_as(teacher)
     html = client.get(f"/transition/plans/{plan.id}").get_data(as_text=True)
     assert "性格开朗" in html and 'data-testid="phase"' not in html and "checkins/new" not in html
+
+
+def test_only_senior_high_teachers_hand_over(client, login_as, create_user, senior_high_teacher):
+    login_as(create_user(Role.TEACHER))  # a junior-high teacher
+    assert client.get("/transition/handover/new").status_code == 403
+    login_as(senior_high_teacher())
+    assert client.get("/transition/handover/new").status_code == 200
+
+
+def test_cancelled_meeting_stays_listed_as_cancelled(db, create_transition_plan):
+    from datetime import time
+
+    from portal.services import calendar
+    from portal.timeutil import local_datetime
+
+    plan, setup = create_transition_plan()
+    checkin = next(c for c in plan.checkins if c.status is CheckInStatus.SCHEDULED)
+    start = local_datetime(local_today() + timedelta(days=2), time(10, 0))
+    transition.schedule_meeting(setup.mentor, checkin, start, 30, transition.CheckInMode.ONLINE, None)
+    db.session.commit()
+    transition.change_phase(setup.mentor, db.session.get(TransitionPlan, plan.id), Phase.CLOSED, "学生转专业离开本组")
+    db.session.commit()
+    entries = calendar.personal_entries(plan.student, start - timedelta(hours=1), start + timedelta(hours=1))
+    assert [(e.status, e.sequence) for e in entries] == [("cancelled", 1)]
