@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -315,6 +315,8 @@ def _plan_page(plan, status: int = 200, **forms):
             risk_labels=RISK_LABELS,
             phase_labels=PHASE_LABELS,
             consent_labels=CONSENT_SUBJECT_LABELS,
+            # The feeds area serves single-event .ics files; link them when it is installed.
+            ics_available="feeds.public_event" in current_app.view_functions,
             today=local_today(),
             **defaults,
         ),
