@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.feeds import bp as feeds_bp
     from blueprints.lectures import bp as lectures_bp
     from blueprints.main import bp as main_bp
+    from blueprints.transition import bp as transition_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -23,3 +24,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feeds_bp, url_prefix="/feeds")
     app.register_blueprint(bookings_bp, url_prefix="/bookings")
     app.register_blueprint(activities_bp, url_prefix="/activities")
+    app.register_blueprint(transition_bp, url_prefix="/transition")

@@ -11,6 +11,7 @@ from portal.demo import activities as activities_demo
 from portal.demo import bookings as bookings_demo
 from portal.demo import feeds as feeds_demo
 from portal.demo import lectures as lectures_demo
+from portal.demo import transition as transition_demo
 from portal.demo.context import DEMO_PASSWORD, DemoContext
 
 SEEDERS = [
@@ -18,6 +19,7 @@ SEEDERS = [
     bookings_demo.seed,
     lectures_demo.seed,
     activities_demo.seed,
+    transition_demo.seed,
     # Last: feeds only read what the other areas seeded.
     feeds_demo.seed,
 ]

@@ -11,4 +11,5 @@ def load_area_services() -> None:
         commitments,
         feeds,
         lectures,
+        transition,
     )
