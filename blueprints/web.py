@@ -128,6 +128,20 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["date"] = i18n.fmt_date
     app.jinja_env.filters["time"] = i18n.fmt_time
 
+    @app.before_request
+    def refuse_nul_characters():
+        """PostgreSQL cannot store U+0000 in text; no real input contains it. A path with one
+        names nothing (404); a query or form with one is a bad request (400)."""
+        path_values = (request.view_args or {}).values()
+        # Feeds answer every malformed token with their own plain 404, like a missing feed.
+        if request.blueprint != "feeds" and any(isinstance(v, str) and "\x00" in v for v in path_values):
+            abort(404)
+        values = list(request.args.values())
+        if request.method in ("POST", "PUT", "PATCH"):
+            values += list(request.form.values())
+        if any("\x00" in value for value in values):
+            abort(400)
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -177,7 +177,10 @@ def request_form(resource_id: int):
         for name in ("start", "end"):
             value = request.args.get(name)
             if value:
-                form[name].process_formdata([value])
+                try:  # prefilled from the search page; a malformed value is simply not prefilled
+                    form[name].process_formdata([value])
+                except ValueError:
+                    form[name].data = None
                 form[name].errors = []
         if request.args.get("class_size", "").isdigit():
             form.class_size.data = int(request.args["class_size"])
