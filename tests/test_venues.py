@@ -454,3 +454,32 @@ def test_teachers_and_sessions_racing_for_one_slot_leave_exactly_one_winner(app,
     sessions = db.session.scalar(select(func.count(ActivitySession.id)))
     # A session exists only if its hold won; a refused session left nothing behind.
     assert sessions == (1 if active[0].activity_session_id else 0)
+
+
+# Demo ------------------------------------------------------------------------------------------------
+
+
+def test_demo_holds_library_sessions_inside_opening_hours_without_touching_the_lab_scenario(app, db):
+    from portal.demo import seed_demo
+
+    ctx = seed_demo()
+    db.session.commit()
+    held = db.session.scalars(select(ActivitySession).where(ActivitySession.venue_kind == VenueKind.RESOURCE)).all()
+    assert len(held) == 2
+    for session in held:
+        hold = hold_of(session.id)
+        assert hold.status is BookingStatus.APPROVED
+        assert (hold.start_at, hold.end_at, hold.resource_id) == (
+            session.starts_at,
+            session.ends_at,
+            session.venue_resource_id,
+        )
+        assert session.starts_at > utcnow()
+        # Open then, and no other booking overlaps the hold.
+        assert bookings.resource_availability(
+            hold.resource_id, hold.start_at, hold.end_at, ignore_booking_id=hold.id
+        ).is_free
+    physics = ctx.extra["resources"]["cqu_physics"]
+    wednesday = ctx.extra["next_wednesday"]
+    assert all(session.venue_resource_id != physics.id for session in held)
+    assert bookings.resource_availability(physics.id, at(wednesday, 14), at(wednesday, 16)).is_free
