@@ -310,7 +310,7 @@ def test_week_view_and_public_feed_show_only_booked(venue, client, login_as, cre
     page = client.get(f"/bookings/resources/{venue.resource_id}?week={monday.isoformat()}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "data-state=\"booked\"" in html
+    assert 'data-state="booked"' in html
     assert SESSION_TITLE not in html and "Reading Hongyan" not in html
 
     entries = calendar.public_entries("resource", venue.resource_id, at(venue.day, 0), at(venue.day, 23))
@@ -333,6 +333,16 @@ def test_manager_day_schedule_labels_the_hold_with_the_session_title(venue, clie
     assert SESSION_TITLE in html
     assert f"/activities/sessions/{session.id}" in html
     assert 'name="outcome"' not in html  # no class-visit check-in for a session
+    detail = client.get(f"/bookings/{hold_of(session.id).id}")
+    assert detail.status_code == 200 and SESSION_TITLE in detail.get_data(as_text=True)
+    entries = calendar.personal_entries(manager, at(venue.day, 0), at(venue.day, 23))
+    assert [e.url for e in entries if e.kind == "booking"] == [f"/activities/sessions/{session.id}"]
+
+
+def test_a_teacher_of_the_university_cannot_open_the_hold(venue, client, login_as, create_user):
+    hold = hold_of(create_held_session(venue).id)
+    login_as(create_user(Role.TEACHER, school=venue.resource.university))
+    assert client.get(f"/bookings/{hold.id}").status_code in (403, 404)
 
 
 def test_session_form_offers_resources_and_reports_a_clash_beside_the_field(venue, client, login_as):

@@ -21,14 +21,14 @@ from portal.demo.context import DemoContext
 from portal.extensions import db
 from portal.models import (
     ActivityFormat,
-    Booking,
-    BookingStatus,
-    Closure,
     ActivitySeries,
     ActivitySession,
     Attendance,
     AttendanceMethod,
     Audience,
+    Booking,
+    BookingStatus,
+    Closure,
     Feedback,
     Registration,
     RegistrationStatus,

@@ -9,8 +9,8 @@ booking service takes the database's write lock before it checks (see
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l

@@ -1047,7 +1047,7 @@ def _entry(booking: Booking, viewer: User) -> calendar.CalendarEntry:
         description = str(_l("Held for an activity session (up to %(seats)d people).", seats=booking.class_size))
     else:
         description = str(
-        _l(
+            _l(
                 "%(grade)s, %(size)d pupils, %(escorts)d teachers. Status: %(status)s.",
                 grade=booking.grade,
                 size=booking.class_size,
@@ -1063,7 +1063,9 @@ def _entry(booking: Booking, viewer: User) -> calendar.CalendarEntry:
         end=booking.end_at,
         location=resource.location,
         description=description,
-        url=f"/activities/sessions/{booking.activity_session_id}" if booking.is_activity_hold else _booking_link(booking),
+        url=f"/activities/sessions/{booking.activity_session_id}"
+        if booking.is_activity_hold
+        else _booking_link(booking),
         status=_entry_status(booking),
         sequence=booking.calendar_sequence,
         updated=booking.updated_at,
@@ -1087,9 +1089,7 @@ def personal_calendar(user: User, start: datetime, end: datetime) -> list[calend
         return []
     rows = db.session.scalars(
         select(Booking)
-        .options(
-            selectinload(Booking.resource), selectinload(Booking.school), selectinload(Booking.activity_session)
-        )
+        .options(selectinload(Booking.resource), selectinload(Booking.school), selectinload(Booking.activity_session))
         .where(owner, overlap_clause(Booking.start_at, Booking.end_at, start, end))
         .order_by(Booking.start_at)
     )
