@@ -195,6 +195,13 @@ def test_a_session_larger_than_the_room_is_refused_at_capacity(venue):
     _db.session.rollback()
 
 
+def test_no_resource_chosen_is_refused_at_the_venue_field(venue):
+    with pytest.raises(ValidationFailed) as refused:
+        create_held_session(venue, venue_resource_id=None)
+    assert refused.value.field == "venue_resource_id"
+    _db.session.rollback()
+
+
 def test_an_inactive_resource_cannot_be_chosen(venue):
     venue.resource.active = False
     _db.session.commit()

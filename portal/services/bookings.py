@@ -550,7 +550,7 @@ def hold_for_activity(
         )
         hold.activity_session = session
         db.session.add(hold)
-        action = "booking.hold"
+        action: str | None = "booking.hold"
     else:
         before = (hold.resource_id, hold.start_at, hold.end_at, hold.status, hold.purpose)
         hold.resource_id, hold.school_id = resource.id, resource.university_id
@@ -558,15 +558,17 @@ def hold_for_activity(
         hold.status = BookingStatus.APPROVED
         hold.class_size, hold.purpose = seats, title
         hold.cancel_reason = hold.cancelled_by_id = hold.cancelled_at = None
+        action = None
         if (hold.resource_id, hold.start_at, hold.end_at, hold.status, hold.purpose) != before:
             _changed(hold)
-        action = "booking.hold_update"
+            action = "booking.hold_update"
     try:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:
         raise Conflict(_l("Already booked at this time."), field=field) from exc
-    audit.record(actor, action, "booking", hold.id)
+    if action is not None:  # a session saved without a change of slot leaves no trace
+        audit.record(actor, action, "booking", hold.id)
     return hold
 
 
