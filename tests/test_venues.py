@@ -500,3 +500,18 @@ def test_demo_holds_library_sessions_inside_opening_hours_without_touching_the_l
     wednesday = ctx.extra["next_wednesday"]
     assert all(session.venue_resource_id != physics.id for session in held)
     assert bookings.resource_availability(physics.id, at(wednesday, 14), at(wednesday, 16)).is_free
+
+
+def test_a_second_lock_in_one_transaction_keeps_the_first_and_its_writes(app, db, create_user):
+    """A session created with a host locks the mentor, then the resource: on SQLite the second
+    `lock_for_write` must neither restart the transaction (dropping the first lock) nor refuse."""
+    from portal.database import lock_for_write
+
+    first, second = create_user(Role.MENTOR), create_user(Role.MENTOR)
+    first_id, second_id = first.id, second.id
+    db.session.commit()
+    locked = lock_for_write(User, first_id)
+    locked.display_name = "锁内修改"
+    assert lock_for_write(User, second_id).id == second_id
+    db.session.commit()
+    assert db.session.get(User, first_id).display_name == "锁内修改"
