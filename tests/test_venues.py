@@ -230,6 +230,29 @@ def test_moving_the_session_moves_its_hold_and_frees_the_old_slot(venue):
     _db.session.rollback()
 
 
+def test_a_closure_added_later_does_not_block_editing_the_session_text(venue):
+    session = create_held_session(venue)
+    _db.session.add(Closure(resource_id=venue.resource_id, start_date=venue.day, end_date=venue.day, reason="设备检修"))
+    _db.session.commit()
+    mentor = _db.session.get(User, venue.mentor_id)
+    session = _db.session.get(ActivitySession, session.id)
+    activities.update_session(
+        mentor, session, session_data(venue.day, (9, 0), (11, 0), venue.resource_id, description="请提前十分钟到达。")
+    )
+    _db.session.commit()
+    assert hold_of(session.id).status is BookingStatus.APPROVED
+    # Moving it is checked again, and that day is now closed.
+    mentor = _db.session.get(User, venue.mentor_id)
+    with pytest.raises(ValidationFailed) as refused:
+        activities.update_session(
+            mentor,
+            _db.session.get(ActivitySession, session.id),
+            session_data(venue.day, (15, 0), (17, 0), venue.resource_id),
+        )
+    assert refused.value.field == "venue_resource_id"
+    _db.session.rollback()
+
+
 def test_moving_onto_a_booked_slot_is_refused_and_changes_nothing(venue):
     session = create_held_session(venue, start=(9, 0), end=(11, 0))
     teacher_books(venue, (15, 0), (17, 0))
@@ -344,6 +367,14 @@ def test_manager_day_schedule_labels_the_hold_with_the_session_title(venue, clie
     assert detail.status_code == 200 and SESSION_TITLE in detail.get_data(as_text=True)
     entries = calendar.personal_entries(manager, at(venue.day, 0), at(venue.day, 23))
     assert [e.url for e in entries if e.kind == "booking"] == [f"/activities/sessions/{session.id}"]
+
+
+def test_the_admins_list_of_all_bookings_labels_the_hold(venue, client, login_as, create_user):
+    create_held_session(venue)
+    login_as(create_user(Role.ADMIN))
+    page = client.get("/bookings/admin/all")
+    assert page.status_code == 200
+    assert SESSION_TITLE in page.get_data(as_text=True)
 
 
 def test_a_teacher_of_the_university_cannot_open_the_hold(venue, client, login_as, create_user):

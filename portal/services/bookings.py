@@ -514,8 +514,17 @@ def hold_for_activity(
             field="capacity",
         )
     hold = _activity_hold(session.id)
+    kept = (
+        hold is not None
+        and hold.is_active
+        and (hold.resource_id, hold.start_at, hold.end_at) == (resource.id, start, end)
+    )
+    # An unchanged slot stays held as it is: a closure added since does not stop the
+    # organizer from correcting the session's text (as with a teacher's approved visit).
     ignore = hold.id if hold is not None and hold.is_active else None
-    availability = resource_availability(resource.id, start, end, ignore_booking_id=ignore)
+    availability = (
+        Availability("free") if kept else resource_availability(resource.id, start, end, ignore_booking_id=ignore)
+    )
     if availability.state == "booked":
         raise Conflict(_l("Already booked at this time."), field=field)
     if availability.state == "inactive":
