@@ -44,6 +44,10 @@ def _sqlite_on_begin(conn):
 
 
 _WROTE = "portal_wrote"
+# Set once this transaction holds SQLite's write lock (BEGIN IMMEDIATE); a further
+# `lock_for_write` in it then needs no restart, so one service may take several locks
+# (a mentor's time, then a resource's slot) and keep every check under them.
+_IMMEDIATE = "portal_immediate"
 
 
 @event.listens_for(Session, "after_flush")
@@ -55,6 +59,7 @@ def _mark_written(session, flush_context):
 def _clear_written(session, transaction):
     if transaction.parent is None:
         session.info.pop(_WROTE, None)
+        session.info.pop(_IMMEDIATE, None)
 
 
 def is_sqlite() -> bool:
@@ -66,14 +71,20 @@ def lock_for_write(model: type[T], ident: int) -> T | None:
 
     Call it first in a service that checks and then writes (seat limits, no double
     booking). Pending changes must be flushed by the caller beforehand: on SQLite the
-    current (read) transaction is restarted.
+    current (read) transaction is restarted — unless it already holds the write lock from an
+    earlier `lock_for_write`, in which case the lock is simply kept (it covers the whole
+    database) and pending changes are flushed.
     """
     session = db.session
     if is_sqlite():
+        if session.info.get(_IMMEDIATE):
+            session.flush()
+            return session.get(model, ident, populate_existing=True)
         if session.new or session.dirty or session.deleted or session.info.get(_WROTE):
             raise RuntimeError("lock_for_write must come before any write in the transaction")
         session.rollback()
         session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})
+        session.info[_IMMEDIATE] = True
         return session.get(model, ident, populate_existing=True)
     return session.execute(
         select(model).where(model.id == ident).with_for_update(of=model).execution_options(populate_existing=True)

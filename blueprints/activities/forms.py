@@ -55,10 +55,15 @@ class SessionForm(Form):
     end_time = TimeField(_l("Ends at"), validators=[InputRequired(message=_l("Enter the end time."))])
     venue_kind = RadioField(
         _l("Venue"),
-        choices=[("school", _l("A school or university")), ("place", _l("A named outside place"))],
+        choices=[
+            ("school", _l("A school or university")),
+            ("place", _l("A named outside place")),
+            ("resource", _l("A lab or library on the portal")),
+        ],
         default="place",
     )
     venue_school_id = SelectField(_l("School"), coerce=int, validate_choice=False)
+    venue_resource_id = SelectField(_l("Lab or library"), coerce=int, validate_choice=False)
     venue_name = StringField(_l("Place"), validators=[Optional(), Length(max=120)])
     venue_address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
     district = SelectField(_l("District or county"), validate_choice=False)

@@ -383,6 +383,7 @@ def series_edit(series_id: int):
 def _session_form(form: SessionForm) -> SessionForm:
     schools = db.session.scalars(select(School).where(School.active.is_(True)).order_by(School.level, School.name_zh))
     form.venue_school_id.choices = [(0, "—")] + [(s.id, s.display_name()) for s in schools]
+    form.venue_resource_id.choices = {"": [(0, "—")]} | activities.venue_resource_choices()
     form.district.choices = [("", "—")] + district_choices(str(get_locale()))
     form.host_id.choices = [(0, _("No host"))] + _mentor_choices()
     return form
@@ -405,8 +406,11 @@ def _session_data(form: SessionForm) -> activities.SessionData:
         registration_opens_at=_aware(form.registration_opens_at.data),
         registration_closes_at=_aware(form.registration_closes_at.data),
         eligible_levels=[SchoolLevel(v) for v in form.eligible_levels.data or []],
-        venue_kind=VenueKind(form.venue_kind.data if form.venue_kind.data in ("school", "place") else "place"),
+        venue_kind=VenueKind(
+            form.venue_kind.data if form.venue_kind.data in ("school", "place", "resource") else "place"
+        ),
         venue_school_id=form.venue_school_id.data or None,
+        venue_resource_id=form.venue_resource_id.data or None,
         venue_name=form.venue_name.data,
         venue_address=form.venue_address.data,
         district=form.district.data or None,
@@ -425,6 +429,7 @@ def _fill_session_form(form: SessionForm, session: ActivitySession) -> None:
     form.day.data, form.start_time.data, form.end_time.data = start.date(), start.time(), end.time()
     form.venue_kind.data = session.venue_kind.value
     form.venue_school_id.data = session.venue_school_id or 0
+    form.venue_resource_id.data = session.venue_resource_id or 0
     form.venue_name.data, form.venue_address.data = session.venue_name, session.venue_address
     form.district.data = session.district
     form.capacity.data = session.capacity

@@ -4,13 +4,19 @@ seminars that school teachers join. Dates are relative to today (Asia/Shanghai).
 
 Rows are written directly (the whole demo is one transaction, and the registration
 service's write lock must begin a transaction), keeping `seats_taken` equal to the sum
-of admitted seats, as the service does.
+of admitted seats, as the service does. Two sessions are held in university libraries
+from the bookings demo; like `bookings.hold_for_activity`, each holds its slot with an
+approved booking, on a free open afternoon (never 物理实验教学中心, whose next Wednesday
+afternoon the bookings demo keeps free).
 """
 
 from __future__ import annotations
 
 from datetime import time, timedelta
 
+from sqlalchemy import select
+
+from portal.demo.bookings import _slot as free_resource_slot
 from portal.demo.context import DemoContext
 from portal.extensions import db
 from portal.models import (
@@ -20,6 +26,9 @@ from portal.models import (
     Attendance,
     AttendanceMethod,
     Audience,
+    Booking,
+    BookingStatus,
+    Closure,
     Feedback,
     Registration,
     RegistrationStatus,
@@ -28,7 +37,8 @@ from portal.models import (
     VenueKind,
 )
 from portal.models.activities import levels_to_text
-from portal.timeutil import local_datetime, local_today
+from portal.services import commitments
+from portal.timeutil import local_datetime, local_today, to_local
 
 P, J, S, U = SchoolLevel.PRIMARY, SchoolLevel.JUNIOR_HIGH, SchoolLevel.SENIOR_HIGH, SchoolLevel.UNIVERSITY
 V, T, R, RP, D, SEM = (
@@ -301,6 +311,106 @@ def _session(ctx: DemoContext, series: ActivitySeries, row, fmt=None) -> Activit
     return session
 
 
+# key, resource key (bookings demo), day offset, start, end, zh title, en title, format,
+# capacity, levels, host key, description
+AT_RESOURCES = [
+    (
+        "library_letters",
+        "cqu_library",
+        12,
+        time(14, 30),
+        time(16, 0),
+        "红岩家书诵读会",
+        "Reading the Letters of the Hongyan Martyrs",
+        R,
+        60,
+        [J, S],
+        "mentor_cqu",
+        "在重庆大学图书馆诵读《红岩家书》选篇，馆员介绍馆藏红色文献，学生分组分享读后感。",
+    ),
+    (
+        "library_novel",
+        "swu_library",
+        26,
+        time(15, 0),
+        time(17, 0),
+        "《红岩》共读与讨论",
+        "Reading and Discussing the Novel Red Crag",
+        D,
+        50,
+        [S, U],
+        "mentor_swu",
+        "在西南大学图书馆报告厅共读小说《红岩》片段，围绕江姐、许云峰等人物展开讨论。",
+    ),
+]
+
+
+def _sessions_at_resources(ctx: DemoContext, series: ActivitySeries) -> dict[str, ActivitySession]:
+    """Sessions in a lab or library, each with the approved booking that holds its slot."""
+    resources, taken = ctx.extra["resources"], ctx.extra["bookings"]
+    made: dict[str, ActivitySession] = {}
+    for key, resource_key, offset, start, end, zh, en, fmt, capacity, levels, host_key, text in AT_RESOURCES:
+        resource = resources[resource_key]
+        closures = list(
+            db.session.scalars(
+                select(Closure).where(
+                    (Closure.resource_id == resource.id)
+                    | (Closure.university_id == resource.university_id)
+                    | (Closure.resource_id.is_(None) & Closure.university_id.is_(None))
+                )
+            )
+        )
+        host = ctx.users[host_key]
+        while True:  # the first free open afternoon from `offset` on where the host has time
+            starts, ends = free_resource_slot(resource, closures, taken, offset, start, end)
+            if commitments.find_clash(host, starts, ends, f"school:{resource.university_id}") is None:
+                break
+            offset = (to_local(starts).date() - local_today()).days + 1
+        session = ActivitySession(
+            series_id=series.id,
+            title_zh=zh,
+            title_en=en,
+            description=text,
+            format=fmt,
+            starts_at=starts,
+            ends_at=ends,
+            capacity=capacity,
+            seats_taken=0,
+            registration_opens_at=_at(-10, time(8, 0)),
+            registration_closes_at=starts - timedelta(days=1),
+            eligible_levels=levels_to_text(levels),
+            host_id=host.id,
+            calendar_sequence=0,
+            venue_kind=VenueKind.RESOURCE,
+            venue_resource_id=resource.id,
+            district=resource.university.district,
+        )
+        db.session.add(session)
+        db.session.flush()
+        hold = Booking(
+            resource_id=resource.id,
+            school_id=resource.university_id,
+            requested_by_id=host.id,
+            start_at=starts,
+            end_at=ends,
+            status=BookingStatus.APPROVED,
+            class_size=capacity,
+            grade="",
+            escorts=0,
+            purpose=zh,
+            contact_phone="",
+            safety_accepted_at=session.created_at or starts,
+            decided_by_id=host.id,
+            decided_at=session.created_at or starts,
+            activity_session_id=session.id,
+        )
+        db.session.add(hold)
+        db.session.flush()
+        taken.append(hold)
+        made[key] = session
+    return made
+
+
 class _Queue:
     """Registrations in order, admitting while seats remain (strict order, like the service)."""
 
@@ -381,6 +491,7 @@ def seed(ctx: DemoContext) -> None:
 
     s = {row[0]: _session(ctx, hongyan, row) for row in HONGYAN}
     s.update({row[0]: _session(ctx, seminars, row, fmt=SEM) for row in SEMINARS})
+    s.update(_sessions_at_resources(ctx, hongyan))
 
     # Past: a junior/senior visit with two classes and a student, attendance and feedback.
     q = _Queue(s["past_visit"])
@@ -454,6 +565,11 @@ def seed(ctx: DemoContext) -> None:
             comment="对区县学校的思政课很有启发。",
         )
     )
+    q = _Queue(s["library_letters"])
+    q.add(users["teacher_bashu"], 40, "初三（2）班")
+    q = _Queue(s["library_novel"])
+    q.add(users["mentee4"])
+
     q = _Queue(s["sem_case"])
     q.add(users["teacher_qiujing"])
     q = _Queue(s["sem_roleplay"])

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.districts import district_name
 from portal.extensions import db
 from portal.models.base import TimestampMixin, enum_type
+from portal.models.bookings import Resource
 from portal.models.schools import LEVEL_LABELS, School, SchoolLevel
 from portal.models.users import User
 from portal.timeutil import UTCDateTime
@@ -87,12 +88,12 @@ KNOWN_PLACES = {
 
 
 class VenueKind(enum.Enum):
-    """Where a session happens. A portal resource (a university lab or library) becomes
-    a third kind when the bookings area lands: add RESOURCE here plus a nullable
-    `venue_resource_id` column, and extend `ActivitySession.place_key`/`venue_label`."""
+    """Where a session happens: a school, a named outside place, or a portal resource (a
+    university lab or library), whose slot the session then holds as a booking."""
 
     SCHOOL = "school"
     PLACE = "place"
+    RESOURCE = "resource"
 
 
 class SessionStatus(enum.Enum):
@@ -211,6 +212,7 @@ class ActivitySession(_Bilingual, TimestampMixin, db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     venue_kind: Mapped[VenueKind] = mapped_column(enum_type(VenueKind), nullable=False)
     venue_school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="RESTRICT"), index=True)
+    venue_resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id", ondelete="RESTRICT"), index=True)
     venue_name: Mapped[str | None] = mapped_column(String(120))
     venue_address: Mapped[str | None] = mapped_column(String(200))
     # Copied from the venue school on save, chosen for an outside place: the district filter.
@@ -230,6 +232,7 @@ class ActivitySession(_Bilingual, TimestampMixin, db.Model):
 
     series: Mapped[ActivitySeries] = relationship(back_populates="sessions", lazy="joined")
     venue_school: Mapped[School | None] = relationship(lazy="joined")
+    venue_resource: Mapped[Resource | None] = relationship(lazy="joined")
     host: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[host_id])
 
     @property
@@ -250,6 +253,10 @@ class ActivitySession(_Bilingual, TimestampMixin, db.Model):
 
     @property
     def venue_label(self) -> str:
+        if self.venue_kind is VenueKind.RESOURCE and self.venue_resource is not None:
+            resource = self.venue_resource
+            place = " ".join(part for part in (resource.building, resource.room) if part)
+            return " · ".join(part for part in (resource.display_name(), place) if part)
         if self.venue_kind is VenueKind.SCHOOL and self.venue_school is not None:
             return self.venue_school.display_name()
         name = self.venue_name or ""
@@ -259,6 +266,9 @@ class ActivitySession(_Bilingual, TimestampMixin, db.Model):
 
     @property
     def address(self) -> str:
+        if self.venue_kind is VenueKind.RESOURCE and self.venue_resource is not None:
+            university = self.venue_resource.university
+            return " ".join(p for p in (university.display_name(), university.address or "") if p)
         if self.venue_kind is VenueKind.SCHOOL and self.venue_school is not None:
             return self.venue_address or self.venue_school.address or ""
         return self.venue_address or ""
@@ -273,7 +283,13 @@ class ActivitySession(_Bilingual, TimestampMixin, db.Model):
 
     @property
     def place_key(self) -> str:
-        """Comparable place for the mentors' travel buffer (see services.commitments)."""
+        """Comparable place for the mentors' travel buffer (see services.commitments).
+
+        A resource counts as its university's campus ("school:<university id>"): a mentor
+        who gives a lecture at 重庆大学 and then hosts a session in its library needs no
+        travel time between them."""
+        if self.venue_kind is VenueKind.RESOURCE and self.venue_resource is not None:
+            return f"school:{self.venue_resource.university_id}"
         if self.venue_kind is VenueKind.SCHOOL and self.venue_school_id:
             return f"school:{self.venue_school_id}"
         return f"venue:{self.venue_name or ''}"

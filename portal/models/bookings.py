@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -40,6 +41,9 @@ from portal.models.base import TimestampMixin, enum_type
 from portal.models.schools import School
 from portal.models.users import User
 from portal.timeutil import UTCDateTime
+
+if TYPE_CHECKING:
+    from portal.models.activities import ActivitySession
 
 
 class ResourceKind(enum.Enum):
@@ -249,7 +253,11 @@ ATTENDANCE_LABELS = {
 
 
 class Booking(TimestampMixin, db.Model):
-    """A school's class visit to a resource, [start_at, end_at) in UTC."""
+    """A school's class visit to a resource, [start_at, end_at) in UTC — or, when
+    `activity_session_id` is set, the slot an activity session held at the resource
+    occupies (an "activity hold", written only by `bookings.hold_for_activity`): always
+    approved, on the resource's own university, never counted against a quota, shown to
+    everyone but the resource's managers as plain "booked"."""
 
     __tablename__ = "booking"
     __table_args__ = (
@@ -284,16 +292,33 @@ class Booking(TimestampMixin, db.Model):
     actual_count: Mapped[int | None] = mapped_column(Integer)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     calendar_sequence: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # The activity session this booking holds the slot for (one booking per session).
+    activity_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activity_session.id", ondelete="CASCADE"), unique=True
+    )
 
     resource: Mapped[Resource] = relationship()
     school: Mapped[School] = relationship()
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
     cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
+    activity_session: Mapped[ActivitySession | None] = relationship()
 
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_activity_hold(self) -> bool:
+        return self.activity_session_id is not None
+
+    @property
+    def holder_label(self) -> str:
+        """Who uses the slot, for the resource's managers: the visiting school, or the
+        activity session's title in the reader's language."""
+        if self.activity_session is not None:
+            return self.activity_session.title
+        return self.school.display_name()
 
     def __repr__(self) -> str:
         return f"<Booking {self.id} {self.status.value}>"

@@ -37,17 +37,18 @@ def can_view_booking(user: User | None, booking: Booking) -> bool:
     if not _logged_in(user):
         return False
     if user.role is Role.TEACHER:
-        return user.school_id == booking.school_id
+        return user.school_id == booking.school_id and not booking.is_activity_hold
     return can_manage_resource(user, booking.resource)
 
 
 def can_decide_booking(user: User | None, booking: Booking) -> bool:
-    return can_manage_resource(user, booking.resource)
+    return can_manage_resource(user, booking.resource) and not booking.is_activity_hold
 
 
 def can_cancel_booking(user: User | None, booking: Booking) -> bool:
-    """The teacher who asked (the cutoff is checked by the service) or a manager, while active."""
-    if not _logged_in(user) or not booking.is_active:
+    """The teacher who asked (the cutoff is checked by the service) or a manager, while active.
+    An activity session's hold is released only by changing or cancelling the session."""
+    if not _logged_in(user) or not booking.is_active or booking.is_activity_hold:
         return False
     if user.role is Role.TEACHER:
         return user.id == booking.requested_by_id
@@ -55,4 +56,5 @@ def can_cancel_booking(user: User | None, booking: Booking) -> bool:
 
 
 def can_check_in(user: User | None, booking: Booking) -> bool:
-    return can_manage_resource(user, booking.resource)
+    """Class visits only: a session's attendance is taken in the activities area."""
+    return can_manage_resource(user, booking.resource) and not booking.is_activity_hold

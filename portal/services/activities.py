@@ -43,6 +43,7 @@ from portal.models import (
     Feedback,
     Registration,
     RegistrationStatus,
+    Resource,
     Role,
     School,
     SchoolLevel,
@@ -53,7 +54,7 @@ from portal.models import (
 )
 from portal.models.activities import levels_to_text, series_organizer
 from portal.permissions import activities as perms
-from portal.services import audit, calendar, commitments, notifications
+from portal.services import audit, bookings, calendar, commitments, notifications
 from portal.timeutil import overlap_clause, utcnow
 
 ADMITTED = RegistrationStatus.ADMITTED
@@ -106,6 +107,7 @@ class SessionData:
     eligible_levels: list[SchoolLevel]
     venue_kind: VenueKind
     venue_school_id: int | None = None
+    venue_resource_id: int | None = None
     venue_name: str | None = None
     venue_address: str | None = None
     district: str | None = None
@@ -198,6 +200,11 @@ def _validate_session(series: ActivitySeries, data: SessionData, seats_taken: in
         school = db.session.get(School, data.venue_school_id) if data.venue_school_id else None
         if school is None:
             errors["venue_school_id"] = _l("Choose the school where the session takes place.")
+    elif data.venue_kind is VenueKind.RESOURCE:
+        # Opening hours, closures and clashes are checked by `bookings.hold_for_activity`.
+        resource = db.session.get(Resource, data.venue_resource_id) if data.venue_resource_id else None
+        if resource is None or not resource.active:
+            errors["venue_resource_id"] = _l("Choose the lab or library where the session takes place.")
     else:
         known = KNOWN_PLACES.get(_clean(data.venue_name))
         if known:
@@ -210,6 +217,19 @@ def _validate_session(series: ActivitySeries, data: SessionData, seats_taken: in
     if errors:
         raise ValidationFailed(next(iter(errors.values())), field=next(iter(errors)), errors=errors)
     return school
+
+
+def venue_resource_choices() -> dict[str, list[tuple[int, str]]]:
+    """Active labs and libraries, grouped by university, for the session form's venue."""
+    resources = db.session.scalars(
+        select(Resource).where(Resource.active.is_(True)).order_by(Resource.university_id, Resource.name_zh)
+    )
+    grouped: dict[str, list[tuple[int, str]]] = {}
+    for resource in resources:
+        place = " ".join(part for part in (resource.building, resource.room) if part)
+        label = f"{resource.display_name()} · {place}" if place else resource.display_name()
+        grouped.setdefault(resource.university.display_name(), []).append((resource.id, label))
+    return grouped
 
 
 def _host(data: SessionData) -> User | None:
@@ -228,6 +248,7 @@ def _apply_session(session: ActivitySession, data: SessionData, school: School |
         session.ends_at,
         session.venue_kind,
         session.venue_school_id,
+        session.venue_resource_id,
         session.venue_name,
         session.title_zh,
         session.title_en,
@@ -244,11 +265,20 @@ def _apply_session(session: ActivitySession, data: SessionData, school: School |
     session.eligible_levels = levels_to_text(data.eligible_levels)
     session.venue_kind = data.venue_kind
     session.host_id = data.host_id or None
+    session.venue_resource_id = None
     if school is not None:
         session.venue_school_id = school.id
         session.venue_name = None
         session.venue_address = _clean(data.venue_address) or None
         session.district = school.district
+    elif data.venue_kind is VenueKind.RESOURCE:
+        resource = db.session.get(Resource, data.venue_resource_id)
+        session.venue_school_id = None
+        session.venue_resource_id = resource.id
+        session.venue_resource = resource
+        session.venue_name = None
+        session.venue_address = None
+        session.district = resource.university.district
     else:
         session.venue_school_id = None
         session.venue_name = _clean(data.venue_name)
@@ -259,6 +289,7 @@ def _apply_session(session: ActivitySession, data: SessionData, school: School |
         session.ends_at,
         session.venue_kind,
         session.venue_school_id,
+        session.venue_resource_id,
         session.venue_name,
         session.title_zh,
         session.title_en,
@@ -267,8 +298,12 @@ def _apply_session(session: ActivitySession, data: SessionData, school: School |
 
 
 def _place_key(data: SessionData) -> str:
+    """As `ActivitySession.place_key`: a resource counts as its university's campus."""
     if data.venue_kind is VenueKind.SCHOOL:
         return f"school:{data.venue_school_id}"
+    if data.venue_kind is VenueKind.RESOURCE:
+        resource = db.session.get(Resource, data.venue_resource_id)
+        return f"school:{resource.university_id}"
     return f"venue:{_clean(data.venue_name)}"
 
 
@@ -285,6 +320,12 @@ def create_session(actor: User, series: ActivitySeries, data: SessionData) -> Ac
     series = db.session.get(ActivitySeries, series_id)
     session = ActivitySession(series_id=series_id, seats_taken=0, calendar_sequence=0)
     _apply_session(session, data, school)
+    if data.venue_kind is VenueKind.RESOURCE:
+        # Session and hold are written together; a clash writes neither.
+        bookings.hold_for_activity(
+            actor, data.venue_resource_id, data.starts_at, data.ends_at, session=session, seats=data.capacity
+        )
+    series = db.session.get(ActivitySeries, series_id)
     db.session.add(session)
     db.session.flush()
     audit.record(actor, "create", "activity_session", session.id)
@@ -316,6 +357,12 @@ def update_session(actor: User, session: ActivitySession, data: SessionData) -> 
     changed = _apply_session(session, data, school)
     if changed:
         session.calendar_sequence += 1
+    if data.venue_kind is VenueKind.RESOURCE:
+        bookings.hold_for_activity(
+            actor, data.venue_resource_id, data.starts_at, data.ends_at, session=session, seats=data.capacity
+        )
+    else:
+        bookings.release_activity_hold(actor, session.id)
     promoted = _promote(session)
     db.session.flush()
     audit.record(actor, "update", "activity_session", session.id)
@@ -344,6 +391,7 @@ def cancel_session(actor: User, session: ActivitySession) -> ActivitySession:
     session.status = SessionStatus.CANCELLED
     session.cancelled_at = utcnow()
     session.calendar_sequence += 1
+    bookings.release_activity_hold(actor, session.id)
     for registration in _active_registrations(session):
         _notify(
             registration.user,

@@ -24,6 +24,7 @@ from portal.errors import Conflict, DomainError, NotAllowed, NotFound, QuotaExce
 from portal.extensions import db
 from portal.models import (
     ACTIVE_STATUSES,
+    ActivitySession,
     Booking,
     BookingAttendance,
     BookingStatus,
@@ -149,7 +150,7 @@ def active_bookings(resource_ids: list[int], start: datetime, end: datetime) -> 
     return list(
         db.session.scalars(
             select(Booking)
-            .options(selectinload(Booking.school))
+            .options(selectinload(Booking.school), selectinload(Booking.activity_session))
             .where(
                 Booking.resource_id.in_(resource_ids),
                 Booking.status.in_(ACTIVE_STATUSES),
@@ -323,6 +324,7 @@ def _quota_counts(resource: Resource, school_id: int, days: list[date]) -> dict[
         select(Booking.start_at).where(
             Booking.resource_id == resource.id,
             Booking.school_id == school_id,
+            Booking.activity_session_id.is_(None),  # activity holds use no school's quota
             Booking.status.in_(ACTIVE_STATUSES),
             Booking.start_at >= first,
             Booking.start_at < last,
@@ -461,6 +463,136 @@ def book(actor: User, resource_id: int, req: BookingRequest, now: datetime | Non
         audit.record(actor, "booking.create", "booking", booking.id)
     _notify_managers_of_request(resource, created, actor)
     return BookingOutcome(created=created, skipped=[c for c in checks if not c.ok])
+
+
+# Activity sessions held at a resource ---------------------------------------------------
+
+
+def _activity_hold(session_id: int | None) -> Booking | None:
+    if session_id is None:
+        return None
+    return db.session.scalar(select(Booking).where(Booking.activity_session_id == session_id))
+
+
+def hold_for_activity(
+    actor: User,
+    resource_id: int | None,
+    start: datetime,
+    end: datetime,
+    *,
+    session: ActivitySession,
+    seats: int,
+    field: str = "venue_resource_id",
+) -> Booking:
+    """Make `session` hold [start, end) at the resource as an approved booking, creating
+    the hold or moving the session's existing one (to another time or resource).
+
+    The one way activities reserve a resource, so the rules that keep a slot single live
+    here: the resource's write lock is taken first (`lock_for_write`, as `book` does), then
+    the resource must be active, open for the whole span (opening hours, closures, public
+    holidays and make-up days, via `resource_availability`) and free of every other active
+    booking; on PostgreSQL the exclusion constraint backs this up. A clash raises Conflict
+    at `field`, closed/outside hours ValidationFailed there; nothing is written then.
+
+    Organizers are not teachers booking a class visit: the lead time, the booking window,
+    the slot grid, the monthly quota and the escort rule do not apply, and nobody is
+    notified (the organizer is acting and the managers see the hold on their schedule).
+    The hold is on the resource's own university, so it uses no visiting school's quota.
+
+    `session` may still be unsaved: the hold is linked through the relationship and both
+    are flushed together. Call before any other write of the transaction (or after another
+    `lock_for_write`); the caller commits, or rolls back on DomainError.
+    """
+    if resource_id is None:
+        raise ValidationFailed(_l("Choose the lab or library where the session takes place."), field=field)
+    resource = lock_for_write(Resource, resource_id)
+    if resource is None:
+        raise ValidationFailed(_l("Choose the lab or library where the session takes place."), field=field)
+    if seats > resource.capacity:
+        raise ValidationFailed(
+            _l("This resource holds at most %(capacity)d visitors at a time.", capacity=resource.capacity),
+            field="capacity",
+        )
+    hold = _activity_hold(session.id)
+    kept = (
+        hold is not None
+        and hold.is_active
+        and (hold.resource_id, hold.start_at, hold.end_at) == (resource.id, start, end)
+    )
+    # An unchanged slot stays held as it is: a closure added since does not stop the
+    # organizer from correcting the session's text (as with a teacher's approved visit).
+    ignore = hold.id if hold is not None and hold.is_active else None
+    availability = (
+        Availability("free") if kept else resource_availability(resource.id, start, end, ignore_booking_id=ignore)
+    )
+    if availability.state == "booked":
+        raise Conflict(_l("Already booked at this time."), field=field)
+    if availability.state == "inactive":
+        raise ValidationFailed(_l("This resource is not open for booking."), field=field)
+    if availability.state == "closed":
+        raise ValidationFailed(_l("Closed that day: %(reason)s", reason=availability.reason), field=field)
+    if availability.state == "outside_hours":
+        day = to_local(start).date()
+        opening = openings(resource, day, day)[day]
+        if not opening.is_open or to_local(end - timedelta(microseconds=1)).date() != day:
+            raise ValidationFailed(_l("Closed that day."), field=field)
+        raise ValidationFailed(_l("Outside the opening hours (%(hours)s).", hours=describe_hours(opening)), field=field)
+    now = utcnow()
+    title = session.title_zh
+    if hold is None:
+        hold = Booking(
+            resource_id=resource.id,
+            school_id=resource.university_id,
+            requested_by_id=actor.id,
+            start_at=start,
+            end_at=end,
+            status=BookingStatus.APPROVED,
+            class_size=seats,
+            grade="",
+            escorts=0,
+            purpose=title,
+            contact_phone="",
+            safety_accepted_at=now,
+            decided_by_id=actor.id,
+            decided_at=now,
+            calendar_sequence=0,
+        )
+        hold.activity_session = session
+        db.session.add(hold)
+        action: str | None = "booking.hold"
+    else:
+        before = (hold.resource_id, hold.start_at, hold.end_at, hold.status, hold.purpose)
+        hold.resource_id, hold.school_id = resource.id, resource.university_id
+        hold.start_at, hold.end_at = start, end
+        hold.status = BookingStatus.APPROVED
+        hold.class_size, hold.purpose = seats, title
+        hold.cancel_reason = hold.cancelled_by_id = hold.cancelled_at = None
+        action = None
+        if (hold.resource_id, hold.start_at, hold.end_at, hold.status, hold.purpose) != before:
+            _changed(hold)
+            action = "booking.hold_update"
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(_l("Already booked at this time."), field=field) from exc
+    if action is not None:  # a session saved without a change of slot leaves no trace
+        audit.record(actor, action, "booking", hold.id)
+    return hold
+
+
+def release_activity_hold(actor: User, session_id: int, now: datetime | None = None) -> Booking | None:
+    """Free the slot a session held (the session was cancelled or moved off the resource).
+    Nobody is notified: the session's own registrants are told by the activities service."""
+    hold = _activity_hold(session_id)
+    if hold is None or not hold.is_active:
+        return None
+    hold.status = BookingStatus.CANCELLED
+    hold.cancelled_by_id = actor.id
+    hold.cancelled_at = now or utcnow()
+    _changed(hold)
+    audit.record(actor, "booking.release_hold", "booking", hold.id)
+    return hold
 
 
 def _booking_link(booking: Booking) -> str:
@@ -685,6 +817,7 @@ def check_in(
 _LIST_OPTIONS = (
     selectinload(Booking.resource).selectinload(Resource.managers),
     selectinload(Booking.school),
+    selectinload(Booking.activity_session),
     selectinload(Booking.requested_by),
 )
 
@@ -869,7 +1002,10 @@ def week_view(resource: Resource, monday: date, viewer: User | None) -> list[Wee
                     continue
                 if booking.start_at > cursor:
                     segments.append(Segment(cursor, booking.start_at, "free"))
-                own = sees_all or (viewer is not None and viewer.school_id == booking.school_id)
+                # An activity hold is the organizers' business: others see only "booked".
+                own = sees_all or (
+                    viewer is not None and viewer.school_id == booking.school_id and not booking.is_activity_hold
+                )
                 segments.append(
                     Segment(
                         max(booking.start_at, open_at),
@@ -898,7 +1034,15 @@ def _entry_status(booking: Booking) -> str:
 
 def _entry(booking: Booking, viewer: User) -> calendar.CalendarEntry:
     resource = booking.resource
-    if viewer.role is Role.TEACHER:
+    if booking.is_activity_hold:
+        title = str(
+            _l(
+                "Activity session: %(title)s (%(resource)s)",
+                title=booking.activity_session.title,
+                resource=resource.display_name(),
+            )
+        )
+    elif viewer.role is Role.TEACHER:
         title = str(_l("Class visit: %(resource)s", resource=resource.display_name()))
     else:
         title = str(
@@ -910,15 +1054,18 @@ def _entry(booking: Booking, viewer: User) -> calendar.CalendarEntry:
         )
     if booking.status is BookingStatus.PENDING:
         title = str(_l("Pending: %(title)s", title=title))
-    description = str(
-        _l(
-            "%(grade)s, %(size)d pupils, %(escorts)d teachers. Status: %(status)s.",
-            grade=booking.grade,
-            size=booking.class_size,
-            escorts=booking.escorts,
-            status=booking.status.label,
+    if booking.is_activity_hold:
+        description = str(_l("Held for an activity session (up to %(seats)d people).", seats=booking.class_size))
+    else:
+        description = str(
+            _l(
+                "%(grade)s, %(size)d pupils, %(escorts)d teachers. Status: %(status)s.",
+                grade=booking.grade,
+                size=booking.class_size,
+                escorts=booking.escorts,
+                status=booking.status.label,
+            )
         )
-    )
     return calendar.CalendarEntry(
         uid=calendar.entry_uid("booking", booking.id),
         kind="booking",
@@ -927,7 +1074,9 @@ def _entry(booking: Booking, viewer: User) -> calendar.CalendarEntry:
         end=booking.end_at,
         location=resource.location,
         description=description,
-        url=_booking_link(booking),
+        url=f"/activities/sessions/{booking.activity_session_id}"
+        if booking.is_activity_hold
+        else _booking_link(booking),
         status=_entry_status(booking),
         sequence=booking.calendar_sequence,
         updated=booking.updated_at,
@@ -951,7 +1100,7 @@ def personal_calendar(user: User, start: datetime, end: datetime) -> list[calend
         return []
     rows = db.session.scalars(
         select(Booking)
-        .options(selectinload(Booking.resource), selectinload(Booking.school))
+        .options(selectinload(Booking.resource), selectinload(Booking.school), selectinload(Booking.activity_session))
         .where(owner, overlap_clause(Booking.start_at, Booking.end_at, start, end))
         .order_by(Booking.start_at)
     )
