@@ -52,3 +52,17 @@ class LiveServer:
 
     def stop(self) -> None:
         self.server.shutdown()
+
+
+def log_in(page, who, password: str | None = None) -> None:
+    """Log in through the real (Chinese) login form as a User or an email address, after
+    clearing the page's cookies so a previous user's session cannot linger."""
+    from portal.demo import DEMO_PASSWORD
+
+    email = who if isinstance(who, str) else who.email
+    page.context.clear_cookies()
+    page.goto("/auth/login")
+    page.get_by_label("邮箱").fill(email)
+    page.get_by_label("密码").fill(password or DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()

@@ -227,6 +227,16 @@ def count_queries(app):
     return counting
 
 
+@pytest.fixture
+def demo(db):
+    """The demo data a new user first sees (`make run`), committed; objects by key."""
+    from portal.demo import seed_demo
+
+    ctx = seed_demo()
+    db.session.commit()
+    return ctx
+
+
 def csrf_token_from(html: bytes | str) -> str:
     if isinstance(html, bytes):
         html = html.decode()

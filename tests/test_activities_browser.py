@@ -8,26 +8,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from portal.demo import DEMO_PASSWORD, seed_demo
 from portal.models import Registration, RegistrationStatus
 from portal.timeutil import to_local
+from tests.browser import log_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def demo(db):
-    ctx = seed_demo()
-    db.session.commit()
-    return ctx
-
-
-def log_in(page, email, password=DEMO_PASSWORD):
-    page.context.clear_cookies()
-    page.goto("/auth/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
 
 
 def test_anonymous_visitor_browses_and_filters_by_level_in_both_languages(page, demo, tmp_path):

@@ -8,24 +8,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from portal.demo import DEMO_PASSWORD, seed_demo
 from portal.services import holidays
+from tests.browser import log_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def demo(db):
-    ctx = seed_demo()
-    db.session.commit()
-    return ctx
-
-
-def log_in(page, email):
-    page.goto("/auth/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
 
 
 def log_out(page):

@@ -5,23 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from portal.demo import DEMO_PASSWORD, seed_demo
+from tests.browser import log_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def demo(db):
-    ctx = seed_demo()
-    db.session.commit()
-    return ctx
-
-
-def log_in(page, email, password=DEMO_PASSWORD):
-    page.goto("/auth/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
 
 
 def test_login_page_in_chinese_then_english(page, demo, tmp_path):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 from flask_babel import force_locale
 
 from portal.models import Role, User
@@ -54,15 +53,6 @@ def check_feed(body: bytes, expected: list[calendar.CalendarEntry], icaljs) -> d
         assert event["dtstamp"]
         assert event["sequence"] == entry.sequence
     return js
-
-
-@pytest.fixture
-def demo(app, db):
-    from portal.demo import seed_demo
-
-    ctx = seed_demo()
-    db.session.commit()
-    return ctx
 
 
 def test_every_demo_personal_feed_passes_three_parsers(app, client, db, demo, icaljs):

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from portal.demo import DEMO_PASSWORD, seed_demo
+from portal.demo import DEMO_PASSWORD
 from portal.models import Role
-
-
-@pytest.fixture
-def demo(db):
-    ctx = seed_demo()
-    db.session.commit()
-    return ctx
 
 
 @pytest.mark.parametrize("key", ["admin", "teacher_bashu", "mentor_cqu", "rm_cqu_lab", "activist", "pupil_renmin"])

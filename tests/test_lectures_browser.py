@@ -10,27 +10,16 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from portal.demo import DEMO_PASSWORD, seed_demo
 from portal.models import LectureRequest, LectureStatus, Notification
 from portal.timeutil import to_local, utcnow
+from tests.browser import log_in
 from tests.fixtures_lectures import local_at
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def demo(db):
-    ctx = seed_demo()
-    db.session.commit()
-    return ctx
-
-
 def log_in_as(page, user):
-    page.context.clear_cookies()
-    page.goto("/auth/login")
-    page.get_by_label("邮箱").fill(user.email)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, user)
     expect(page.get_by_role("heading", name=f"欢迎，{user.display_name}")).to_be_visible()
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 from flask import url_for
 
-from portal.demo import seed_demo
-
 GARBAGE_QUERY = {
     "page": "-1",
     "date": "2026-13-45",
@@ -69,13 +67,6 @@ def _urls(app, rule):
             except Exception:  # noqa: BLE001  a rule that cannot be built with these values
                 continue
     return urls
-
-
-@pytest.fixture
-def demo(db):
-    ctx = seed_demo()
-    db.session.commit()
-    return ctx
 
 
 @pytest.mark.parametrize("who", ROLES)

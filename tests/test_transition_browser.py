@@ -7,25 +7,9 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from portal.demo import DEMO_PASSWORD, seed_demo
+from tests.browser import log_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def demo(db):
-    ctx = seed_demo()
-    db.session.commit()
-    return ctx
-
-
-def log_in(page, user):
-    page.context.clear_cookies()
-    page.goto("/auth/login")
-    page.get_by_label("邮箱").fill(user.email)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
 
 
 def test_mentor_dashboard_check_in_and_phase_change_then_each_role_sees_its_part(page, demo):
