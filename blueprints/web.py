@@ -22,6 +22,9 @@ from portal.services import accounts, notifications
 log = logging.getLogger(__name__)
 
 
+MAX_PAGE = 100_000
+
+
 def role_required(*roles: Role):
     """Gate a view to logged-in users holding one of `roles` (anonymous → login page)."""
 
@@ -141,6 +144,10 @@ def init_web(app: Flask) -> None:
             values += list(request.form.values())
         if any("\x00" in value for value in values):
             abort(400)
+        # Every paginated list reads `page`; a huge one would overflow the database's OFFSET.
+        page = request.args.get("page", type=int)
+        if page is not None and page > MAX_PAGE:
+            abort(404)
 
     @app.after_request
     def security_headers(response):

@@ -209,6 +209,7 @@ def test_waitlist_in_order_and_promotion_on_cancellation(db, create_activity_ses
     db.session.commit()
     assert [r.status for r in regs] == [ADMITTED, ADMITTED, WAITLISTED, WAITLISTED]
     assert activities.waitlist_position(regs[3]) == 2
+    assert activities.waitlist_positions(regs) == {regs[0].id: None, regs[1].id: None, regs[2].id: 1, regs[3].id: 2}
     activities.cancel_registration(students[0], regs[0].id)
     db.session.commit()
     statuses = {r.id: db.session.get(Registration, r.id).status for r in regs}

@@ -419,6 +419,13 @@ def test_check_in_on_the_day(db, lab, teacher, create_booking):
     bookings.check_in(manager, other, False, None, now=shanghai(2026, 11, 11, 17, 0))
     db.session.commit()
     assert other.attendance is BookingAttendance.NO_SHOW
+    # Recorded once: a second submission (a double click, a late correction) changes nothing.
+    with pytest.raises(Conflict):
+        bookings.check_in(manager, booking, True, 5, now=shanghai(2026, 11, 12, 9, 0))
+    db.session.rollback()
+    db.session.refresh(booking)
+    assert booking.actual_count == 28
+    assert not bookings.may_check_in_now(booking, shanghai(2026, 11, 12, 9, 0))
 
 
 # Finding a slot ----------------------------------------------------------------------------

@@ -105,11 +105,16 @@ def _parse_filters(series_list: list[ActivitySeries]) -> tuple[activities.Calend
     return filters, chosen
 
 
+# Calendar navigation adds and subtracts months; far-off years would overflow `date`.
+CALENDAR_YEARS = (1900, 9000)
+
+
 def _anchor() -> date:
     try:
-        return date.fromisoformat(request.args.get("date", ""))
+        day = date.fromisoformat(request.args.get("date", ""))
     except ValueError:
         return local_today()
+    return day if CALENDAR_YEARS[0] <= day.year <= CALENDAR_YEARS[1] else local_today()
 
 
 @bp.route("/")
@@ -179,7 +184,7 @@ def public_session(session_id: int):
     session = get_session(session_id)
     viewer = _viewer()
     mine = activities.registrations_of(viewer, session) if viewer else []
-    positions = {r.id: activities.waitlist_position(r) for r in mine}
+    positions = activities.waitlist_positions(mine)
     may_feedback, answered = activities.feedback_status(viewer, session) if viewer else (False, None)
     return render_template(
         "activities/session.html",
@@ -293,7 +298,7 @@ def mine():
         "activities/mine.html",
         registrations=registrations,
         hosted=hosted,
-        positions={r.id: activities.waitlist_position(r) for r in registrations},
+        positions=activities.waitlist_positions(registrations),
         confirm=ConfirmForm(),
         now=utcnow(),
     )

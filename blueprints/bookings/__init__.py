@@ -27,6 +27,7 @@ def booking_globals():
         return bookings.pending_count(current_user)
 
     from portal.models import WEEKDAY_LABELS
+    from portal.services.bookings import may_check_in_now
     from portal.services.resources import can_remove_closure, format_intervals
 
     return {
@@ -34,6 +35,7 @@ def booking_globals():
         "weekday_names": WEEKDAY_LABELS,
         "weekday_label": lambda day: WEEKDAY_LABELS[day.weekday()],
         "can_remove_closure": can_remove_closure,
+        "may_check_in_now": may_check_in_now,
         "hours_text": lambda resource, weekday: format_intervals(resource.hours, weekday),
     }
 

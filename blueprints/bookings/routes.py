@@ -182,9 +182,10 @@ def request_form(resource_id: int):
                 except ValueError:
                     form[name].data = None
                 form[name].errors = []
-        if request.args.get("class_size", "").isdigit():
-            form.class_size.data = int(request.args["class_size"])
-            form.escorts.data = max(1, -(-form.class_size.data // res.pupils_per_escort))
+        size = request.args.get("class_size", type=int)
+        if size and 1 <= size <= 10_000:
+            form.class_size.data = size
+            form.escorts.data = max(1, -(-size // res.pupils_per_escort))
         form.contact_phone.data = current_user.phone or ""
     elif form.validate_on_submit():
         data = _booking_request(form)

@@ -15,7 +15,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.forms import ConfirmForm, Form  # noqa: F401  (ConfirmForm re-exported for the routes)
@@ -128,6 +128,14 @@ class FeedbackForm(Form):
     submit = SubmitField(_l("Send feedback"))
 
 
+def _within_ten_years(form, field):
+    """A filter date far outside any plausible window would overflow date arithmetic."""
+    from portal.timeutil import local_today
+
+    if field.data and abs((field.data - local_today()).days) > 3660:
+        raise ValidationError(_l("Choose a date within ten years of today."))
+
+
 class OpenFilterForm(Form):
     class Meta:
         csrf = False
@@ -135,8 +143,8 @@ class OpenFilterForm(Form):
     district = SelectField(_l("District or county"), validators=[Optional()])
     theme = SelectField(_l("Theme"), choices=[("", _l("All themes"))] + THEME_CHOICES, validators=[Optional()])
     grade = SelectField(_l("Grade"), choices=[("", _l("All grades"))] + GRADE_CHOICES, validators=[Optional()])
-    date_from = DateField(_l("From date"), validators=[Optional()])
-    date_to = DateField(_l("To date"), validators=[Optional()])
+    date_from = DateField(_l("From date"), validators=[Optional(), _within_ten_years])
+    date_to = DateField(_l("To date"), validators=[Optional(), _within_ten_years])
 
 
 class OfferForm(Form):

@@ -65,12 +65,14 @@ from portal.permissions.transition import (
     can_view_notes,
     can_view_overview,
     can_view_plan,
+    can_withdraw_consent,
     can_write_notes,
     group_role,
     plan_role,
 )
 
 __all__ = [
+    "can_withdraw_consent",
     "can_accept_handover",
     "can_adjust",
     "can_book",

@@ -20,7 +20,7 @@ from flask import g, has_app_context
 from sqlalchemy import select
 
 from portal.models import AdminPlanAccess, TransitionPlan, User, WorkingGroup
-from portal.models.transition import AdjustmentLevel, Dimension, EscalationLevel, GroupRole, Phase
+from portal.models.transition import AdjustmentLevel, ConsentSubject, Dimension, EscalationLevel, GroupRole, Phase
 from portal.timeutil import utcnow
 
 MENTOR = "mentor"
@@ -227,3 +227,12 @@ def can_view_group_dashboard(user: User | None, group: WorkingGroup) -> bool:
 def can_view_group(user: User | None, group: WorkingGroup) -> bool:
     """Mentees do not see the group page: its member list would tell them who else is a mentee."""
     return can_manage_group(user, group) or group_role(user, group) in STAFF_ROLES
+
+
+def can_withdraw_consent(user: User | None, consent) -> bool:
+    """The mentor may withdraw any consent on the plan; the student their own (a guardian's
+    consent is withdrawn through the mentor, who records it)."""
+    if consent.withdrawn_at is not None:
+        return False
+    role = plan_role(user, consent.plan)
+    return role == MENTOR or (role == "student" and consent.subject is ConsentSubject.STUDENT)

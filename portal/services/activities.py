@@ -622,6 +622,30 @@ def _promote(session: ActivitySession, *, now: datetime | None = None) -> list[R
     return promoted
 
 
+def waitlist_positions(registrations) -> dict[int, int | None]:
+    """Queue places of many registrations in one query (a page lists several), keyed by id;
+    None for those not waiting. Same order as `waitlist_position`."""
+    registrations = list(registrations)
+    session_ids = {r.session_id for r in registrations if r.status is WAITLISTED}
+    places: dict[int, int | None] = {r.id: None for r in registrations}
+    if not session_ids:
+        return places
+    place = (
+        func.row_number()
+        .over(partition_by=Registration.session_id, order_by=(Registration.queue_number, Registration.id))
+        .label("place")
+    )
+    ranked = (
+        select(Registration.id, place)
+        .where(Registration.session_id.in_(session_ids), Registration.status == WAITLISTED)
+        .subquery()
+    )
+    for registration_id, number in db.session.execute(select(ranked.c.id, ranked.c.place)):
+        if registration_id in places:
+            places[registration_id] = number
+    return places
+
+
 def waitlist_position(registration: Registration) -> int | None:
     """1-based place in the queue (counting entries, not seats), or None if not waiting."""
     if registration.status is not WAITLISTED:

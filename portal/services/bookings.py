@@ -40,6 +40,7 @@ from portal.permissions.bookings import (
     can_cancel_booking,
     can_check_in,
     can_decide_booking,
+    can_manage_resource,
     can_view_booking,
 )
 from portal.services import audit, calendar, notifications
@@ -769,6 +770,16 @@ def cancel(actor: User, booking: Booking, reason: str, now: datetime | None = No
     return booking
 
 
+def may_check_in_now(booking: Booking, now: datetime | None = None) -> bool:
+    """The one check-in rule pages and the service share: an approved visit, from its day on,
+    recorded once."""
+    return (
+        booking.status is BookingStatus.APPROVED
+        and booking.attendance is None
+        and local_today(now or utcnow()) >= to_local(booking.start_at).date()
+    )
+
+
 def check_in(
     actor: User, booking: Booking, attended: bool, actual_count: int | None, now: datetime | None = None
 ) -> Booking:
@@ -778,8 +789,10 @@ def check_in(
         raise NotAllowed(_l("You do not manage this resource."))
     if booking.status is not BookingStatus.APPROVED:
         raise Conflict(_l("Only approved visits can be checked in."), field="actual_count")
+    if booking.attendance is not None:
+        raise Conflict(_l("Attendance has already been recorded."), field="actual_count")
     now = now or utcnow()
-    if local_today(now) < to_local(booking.start_at).date():
+    if not may_check_in_now(booking, now):
         raise ValidationFailed(_l("Check-in opens on the day of the visit."), field="actual_count")
     if attended:
         if actual_count is None or actual_count < 1:
@@ -991,7 +1004,7 @@ def week_view(resource: Resource, monday: date, viewer: User | None) -> list[Wee
     days = openings(resource, monday, sunday)
     start, end = local_datetime(monday, time.min), local_datetime(sunday + timedelta(days=1), time.min)
     taken = active_bookings([resource.id], start, end)
-    sees_all = viewer is not None and (viewer.is_admin or any(m.id == viewer.id for m in resource.managers))
+    sees_all = viewer is not None and can_manage_resource(viewer, resource)
     result = []
     for day, opening in days.items():
         segments: list[Segment] = []

@@ -457,6 +457,8 @@ def parse_filter(
     except ValueError:
         errors["end"] = _l("Enter the end date as YYYY-MM-DD.")
         last = first
+    if not errors and not (first.year >= 1900 and last.year <= 9000):
+        errors["start"] = _l("Enter dates between the years 1900 and 9000.")
     if not errors and last < first:
         errors["end"] = _l("The end date must not be before the start date.")
     if not errors and (last - first).days + 1 > MAX_JSON_RANGE_DAYS:

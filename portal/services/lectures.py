@@ -779,6 +779,8 @@ def term_by_code(code: str) -> Term | None:
         year_number = int(year)
     except ValueError:
         return None
+    if not 2000 <= year_number <= 2100:
+        return None
     if season == "autumn":
         return term_for(date(year_number, 9, 1))
     if season == "spring":

@@ -742,11 +742,10 @@ def record_consent(
 def withdraw_consent(actor: User, consent: Consent) -> Consent:
     """Withdrawal stops new notes at once; notes written before stay (PIPL art. 15)."""
     plan = consent.plan
-    role = perms.plan_role(actor, plan)
-    if not (role == perms.MENTOR or (role == "student" and consent.subject is ConsentSubject.STUDENT)):
-        raise NotAllowed(_l("You cannot withdraw this consent."))
     if consent.withdrawn_at is not None:
         raise Conflict(_l("This consent was already withdrawn."))
+    if not perms.can_withdraw_consent(actor, consent):
+        raise NotAllowed(_l("You cannot withdraw this consent."))
     consent.withdrawn_at = utcnow()
     consent.withdrawn_by_id = actor.id
     audit.record(actor, "withdraw_consent", "transition_plan", plan.id, detail=consent.subject.value)
@@ -1225,6 +1224,16 @@ def export_json(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
+def _spreadsheet_safe(value):
+    """Text others wrote (notes, reasons) must not become a live formula when the student opens
+    the file in Excel or WPS: a leading =, +, -, @, tab or CR is neutralised with a quote."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def export_csv(data: dict) -> str:
     """A flat (section, item, field, value) table of the same export, for spreadsheets."""
     out = io.StringIO()
@@ -1239,7 +1248,7 @@ def export_csv(data: dict) -> str:
             for index, inner in enumerate(value, 1):
                 walk(section, item, inner, f"{prefix}{index}.")
         else:
-            writer.writerow([section, item, prefix.rstrip("."), "" if value is None else value])
+            writer.writerow([section, item, prefix.rstrip("."), _spreadsheet_safe(value)])
 
     for section, value in data.items():
         if isinstance(value, list):
